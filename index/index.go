@@ -1,0 +1,133 @@
+// Package index stores classified articles, source state and events, and answers
+// searches over them. The disk backend (embedded, default) and the Elasticsearch
+// backend both pass the contract suite in index/indextest.
+package index
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/minewatch/minewatch/news"
+)
+
+// ErrNotFound is returned by Get for an unknown id.
+var ErrNotFound = errors.New("index: not found")
+
+// ErrBadQuery wraps a query the backend cannot parse; its message says where and why.
+var ErrBadQuery = errors.New("index: bad query")
+
+// Store is the contract every backend meets. All methods are safe for concurrent
+// use. Close flushes whatever Put accepted; no method may be called after it.
+type Store interface {
+	// Put inserts or replaces documents by Article.ID. It keeps the FirstSeen of
+	// a document already stored. The result says which documents failed.
+	Put(ctx context.Context, docs ...news.Document) (PutResult, error)
+	// Get returns one document by id, or ErrNotFound.
+	Get(ctx context.Context, id string) (news.Document, error)
+	// Search answers a query; a query with a syntax error returns an error that
+	// wraps ErrBadQuery.
+	Search(ctx context.Context, q Query) (Hits, error)
+	Close() error
+}
+
+// StateStore keeps per-source fetch state across restarts.
+type StateStore interface {
+	SourceStates(ctx context.Context) (map[string]news.SourceState, error)
+	SaveSourceState(ctx context.Context, st news.SourceState) error
+}
+
+// EventStore records treaty moves. RecordEvent is atomic create-if-absent on
+// ev.Key: exactly one caller, across processes, gets created == true.
+type EventStore interface {
+	RecordEvent(ctx context.Context, ev news.Event) (created bool, err error)
+	Events(ctx context.Context, f EventFilter) ([]news.Event, error)
+}
+
+// URLChecker tells which URLs are already stored (as an article's URL or its
+// canonical URL), so ingest fetches only new pages.
+type URLChecker interface {
+	KnownURLs(ctx context.Context, urls []string) (map[string]bool, error)
+}
+
+// EventFilter selects events; zero fields match everything.
+type EventFilter struct {
+	Countries []string
+	Actions   []news.Action
+	Since     time.Time
+}
+
+// PutResult says what happened to each document of a Put.
+type PutResult struct {
+	Indexed int
+	// Failed maps article id to the reason, for documents rejected for good.
+	Failed map[string]error
+}
+
+// Sort orders search results.
+type Sort string
+
+const (
+	SortRelevance Sort = "relevance" // default when the query has text
+	SortDate      Sort = "date"      // newest first; default without text
+)
+
+// Query is one search. Zero fields mean "no filter".
+type Query struct {
+	// Text is in the analysts' rule syntax (see classify/query): terms, "phrases",
+	// prefix wildcards, AND/OR/NOT, NEAR/n, title: scope. Empty matches all.
+	Text      string
+	Topics    []string
+	Countries []string // ISO 3166-1 alpha-2 of entities
+	Actions   []news.Action
+	Treaties  []news.Treaty
+	Sources   []string
+	Languages []string
+	Since     time.Time // Published (or FirstSeen when unknown) >= Since
+	Until     time.Time // ... < Until
+	// RelevantOnly hides articles no topic claimed.
+	RelevantOnly bool
+	Sort         Sort
+	Limit        int    // 0 means 20; at most 1000
+	Cursor       string // from Hits.NextCursor, to get the next page
+	Facets       bool   // compute facet counts
+}
+
+// Facet names used in Hits.Facets.
+const (
+	FacetTopic    = "topic"
+	FacetCountry  = "country"
+	FacetAction   = "action"
+	FacetTreaty   = "treaty"
+	FacetSource   = "source"
+	FacetLanguage = "language"
+)
+
+// Hits is a page of results.
+type Hits struct {
+	Total      int // all matches, not just this page
+	Docs       []Hit
+	Facets     map[string][]FacetCount // by facet name, largest count first
+	NextCursor string                  // "" on the last page
+}
+
+// Hit is one result.
+type Hit struct {
+	news.Document
+	Score float64
+	// Snippet is a short excerpt around the matched terms. It is plain text in
+	// pieces, never markup: renderers escape Text and mark pieces with Match.
+	Snippet []Fragment
+}
+
+// Fragment is a piece of a snippet.
+type Fragment struct {
+	Text  string `json:"text"`
+	Match bool   `json:"match,omitempty"`
+}
+
+// FacetCount is one value of a facet and how many matches have it.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
