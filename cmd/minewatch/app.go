@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/minewatch/minewatch/classify"
+	"github.com/minewatch/minewatch/classify/entities"
+	"github.com/minewatch/minewatch/config"
+	"github.com/minewatch/minewatch/index/disk"
+	"github.com/minewatch/minewatch/ingest"
+	"github.com/minewatch/minewatch/ingest/fetch"
+	"github.com/minewatch/minewatch/monitor"
+	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/web"
+)
+
+// app is the pipeline built from one config: the composition root's product.
+type app struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	reg        *prometheus.Registry
+	store      *disk.Store
+	classifier *classify.Classifier
+	monitor    *monitor.Monitor
+}
+
+// buildOptions tweak what build makes, for the demo and tests.
+type buildOptions struct {
+	sources     []news.Source // replaces the config's sources when set
+	tick        time.Duration
+	onNewEvent  func(context.Context, news.Event)
+	withMonitor bool
+}
+
+// build wires store, classifier, fetcher, ingester and monitor from cfg.
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOptions) (*app, error) {
+	cl, err := newClassifier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry(), store: st, classifier: cl}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if !bo.withMonitor {
+		return a, nil
+	}
+	f, err := newFetcher(cfg, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	srcs := bo.sources
+	if srcs == nil {
+		srcs = cfg.NewsSources()
+	}
+	a.monitor, err = monitor.New(monitor.Options{
+		Sources:    srcs,
+		Collector:  ingest.New(ingest.Options{Fetcher: f, Logger: log}),
+		Classifier: cl,
+		Store:      st,
+		Workers:    cfg.Fetch.Workers,
+		Tick:       bo.tick,
+		OnNewEvent: bo.onNewEvent,
+		Logger:     log,
+		Registerer: a.reg,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// newClassifier compiles the config's topics and rules; each bad rule is
+// reported with the file, line and column of its query.
+func newClassifier(cfg *config.Config) (*classify.Classifier, error) {
+	x, err := entities.New()
+	if err != nil {
+		return nil, fmt.Errorf("load gazetteer: %w", err)
+	}
+	opts := classify.Options{Entities: x}
+	for _, t := range cfg.Topics {
+		opts.Topics = append(opts.Topics, classify.TopicDef{ID: t.ID, Threshold: t.Threshold})
+		for _, r := range t.Rules {
+			opts.Rules = append(opts.Rules, classify.RuleText{
+				ID: r.ID, Topic: t.ID, Query: r.Query, Language: r.Language, Weight: r.Weight,
+				File: r.Pos.File, Line: r.Pos.Line, Col: r.Pos.Col,
+			})
+		}
+	}
+	cl, err := classify.New(opts)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cl, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*disk.Store, error) {
+	switch cfg.Index.Backend {
+	case "", "embedded":
+		st, err := disk.Open(ctx, disk.Options{Dir: cfg.Index.Dir, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("open embedded index in %s: %w", cfg.Index.Dir, err)
+		}
+		return st, nil
+	case "elasticsearch":
+		return nil, usageError{errors.New("index backend \"elasticsearch\" is not built into this version yet; use \"embedded\"")}
+	}
+	return nil, usageError{fmt.Errorf("unknown index backend %q", cfg.Index.Backend)}
+}
+
+func newFetcher(cfg *config.Config, log *slog.Logger) (*fetch.Fetcher, error) {
+	fc := cfg.Fetch
+	return fetch.New(fetch.Options{
+		UserAgent:          fc.UserAgent,
+		Timeout:            fc.Timeout.Duration,
+		MaxBodyBytes:       fc.MaxBodyBytes,
+		AllowPrivate:       fc.AllowPrivate,
+		PerHostConcurrency: fc.PerHostConcurrency,
+		PerHostDelay:       fc.PerHostDelay.Duration,
+		Retries:            fc.Retries,
+		IgnoreRobots:       fc.IgnoreRobots,
+		Logger:             log,
+	})
+}
+
+// webServer builds the HTTP handler over the app's index and monitor.
+func (a *app) webServer() (*web.Server, error) {
+	opts := web.Options{
+		Searcher: a.store,
+		Logger:   a.log,
+		Gatherer: a.reg,
+		Ready: func(ctx context.Context) error {
+			_, err := a.store.Stats(ctx)
+			return err
+		},
+	}
+	if a.monitor != nil {
+		opts.Sources = sourceLister{a.monitor}
+	}
+	return web.New(opts)
+}
+
+// sourceLister adapts the monitor's statuses to the web package's view of them.
+type sourceLister struct{ m *monitor.Monitor }
+
+func (l sourceLister) SourceStatuses(ctx context.Context) ([]web.SourceStatus, error) {
+	sts, err := l.m.Statuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.SourceStatus, len(sts))
+	for i, s := range sts {
+		out[i] = web.SourceStatus{Source: s.Source, State: s.State, NextRun: s.NextRun}
+	}
+	return out, nil
+}

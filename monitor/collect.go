@@ -1,0 +1,277 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minewatch/minewatch/ingest/fetch"
+	"github.com/minewatch/minewatch/news"
+)
+
+// writeTimeout bounds the index writes of one collection. Writes run on a
+// context detached from shutdown: articles already fetched must reach the
+// index even when SIGTERM arrives mid-cycle, or their feed's new validators
+// would hide them from the next fetch.
+const writeTimeout = 30 * time.Second
+
+// Outcome is what happened to one source in one collection.
+type Outcome struct {
+	SourceID    string
+	Err         error
+	ErrClass    string // set with Err: dns, tls, timeout, http, robots, private, too_large, parse, index, ...
+	Abandoned   bool   // cut short by shutdown; not counted as a failure
+	NotModified bool
+	Items       int
+	New         int // articles collected
+	Indexed     int
+	Relevant    int
+	Topics      map[string]int
+	NewEvents   []news.Event
+	ItemErrors  []error
+	Duration    time.Duration
+}
+
+// collect runs one source through fetch → classify → index → events and
+// records the outcome in its state.
+func (mon *Monitor) collect(ctx context.Context, src news.Source) Outcome {
+	start := mon.opts.Now()
+	mon.mu.Lock()
+	st := mon.states[src.ID]
+	mon.mu.Unlock()
+	st.SourceID = src.ID
+	fetchSrc := src
+	if st.URL != "" {
+		fetchSrc.URL = st.URL // a permanent redirect moved it
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, mon.opts.SourceTimeout)
+	res, err := mon.opts.Collector.Collect(cctx, fetchSrc, st, mon.opts.Store)
+	cancel()
+	out := Outcome{SourceID: src.ID, Topics: map[string]int{}}
+	if err != nil && ctx.Err() != nil {
+		out.Err, out.Abandoned = err, true
+		mon.log.Info("collection abandoned at shutdown", "source", src.ID)
+		return out
+	}
+
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer wcancel()
+	if err == nil {
+		out.Items, out.NotModified, out.ItemErrors = res.Items, res.NotModified, res.ItemErrors
+		out.New = len(res.Articles)
+		err = mon.store(wctx, src, res.Articles, &out)
+	}
+	now := mon.opts.Now()
+	out.Duration = now.Sub(start)
+	st.LastAttempt = now
+	var notBefore time.Time
+	if err != nil {
+		out.Err = err
+		out.ErrClass = errClass(err)
+		st.ConsecutiveFailures++
+		st.LastError = err.Error()
+		st.LastErrorClass = out.ErrClass
+	} else {
+		// Validators advance only once the articles are stored, so a failed
+		// write makes the next fetch return them again.
+		st.ConsecutiveFailures = 0
+		st.LastSuccess = now
+		st.Validators = res.Validators
+		if res.URL != "" {
+			st.URL = res.URL
+		}
+		if !res.NotModified {
+			st.ItemsSeen = res.Items
+		}
+		st.ArticlesTotal += out.Indexed
+		notBefore = res.NotBefore
+	}
+	st.NextCheck = nextRun(src.ID, mon.schedules[src.ID], now, notBefore, st.ConsecutiveFailures)
+	if serr := mon.opts.Store.SaveSourceState(wctx, st); serr != nil {
+		mon.log.Error("save source state", "source", src.ID, "error", serr)
+	}
+	mon.mu.Lock()
+	mon.states[src.ID] = st
+	mon.mu.Unlock()
+	mon.record(src, st, out)
+	return out
+}
+
+// store classifies and indexes new articles and records their events.
+func (mon *Monitor) store(ctx context.Context, src news.Source, articles []news.Article, out *Outcome) error {
+	if len(articles) == 0 {
+		return nil
+	}
+	docs := make([]news.Document, len(articles))
+	for i, a := range articles {
+		c := mon.opts.Classifier.Classify(a)
+		docs[i] = news.Document{Article: a, Classification: c, StoryID: a.ID}
+		if c.Relevant {
+			out.Relevant++
+		}
+		for _, t := range c.Topics {
+			out.Topics[t.Topic]++
+		}
+	}
+	t0 := time.Now()
+	res, err := mon.opts.Store.Put(ctx, docs...)
+	mon.m.indexLatency.Observe(time.Since(t0).Seconds())
+	if err != nil {
+		return &indexError{fmt.Errorf("index %d articles: %w", len(docs), err)}
+	}
+	out.Indexed = res.Indexed
+	mon.m.indexed.Add(float64(res.Indexed))
+	for id, ferr := range res.Failed {
+		mon.log.Error("article rejected by index", "source", src.ID, "article_id", id, "error", ferr)
+	}
+	for _, d := range docs {
+		if _, failed := res.Failed[d.ID]; failed {
+			continue
+		}
+		for _, t := range d.Classification.Topics {
+			mon.m.byTopic.WithLabelValues(t.Topic).Inc()
+		}
+		if err := mon.events(ctx, d, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// events records each entity of a document as an event; the store decides
+// atomically which one is new, so several workers agree.
+func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) error {
+	for _, e := range d.Classification.Entities {
+		ev := news.Event{
+			Key:            e.Key(),
+			Country:        e.Country,
+			Action:         e.Action,
+			Treaty:         e.Treaty,
+			FirstSeen:      d.FirstSeen,
+			FirstArticleID: d.ID,
+			FirstSourceID:  d.SourceID,
+			Evidence:       e.Evidence,
+			Articles:       1,
+		}
+		if e.Action == news.ActionWithdrawNotify {
+			ev.EffectiveDate = effectiveDate(d.Article)
+		}
+		created, err := mon.opts.Store.RecordEvent(ctx, ev)
+		if err != nil {
+			return &indexError{fmt.Errorf("record event %s: %w", ev.Key, err)}
+		}
+		mon.m.events.WithLabelValues(fmt.Sprint(created)).Inc()
+		if !created {
+			continue
+		}
+		out.NewEvents = append(out.NewEvents, ev)
+		mon.log.Info("new event", "event", ev.Key, "article_id", d.ID, "source", d.SourceID)
+		if mon.opts.OnNewEvent != nil {
+			mon.opts.OnNewEvent(ctx, ev)
+		}
+	}
+	return nil
+}
+
+// effectiveDate derives when a notified withdrawal takes effect: six months
+// after the depositary receives it (Ottawa Convention art. 20(3), CCM art. 20(2)).
+// The article's date stands in for the notification date.
+func effectiveDate(a news.Article) time.Time {
+	d := a.Published
+	if d.IsZero() {
+		d = a.FirstSeen
+	}
+	if d.IsZero() {
+		return time.Time{}
+	}
+	y, m, day := d.UTC().Date()
+	return time.Date(y, m+6, day, 0, 0, 0, 0, time.UTC)
+}
+
+// indexError marks a failure to write, as opposed to a failure to fetch.
+type indexError struct{ err error }
+
+func (e *indexError) Error() string { return e.err.Error() }
+func (e *indexError) Unwrap() error { return e.err }
+
+func errClass(err error) string {
+	var ie *indexError
+	if errors.As(err, &ie) {
+		return "index"
+	}
+	return fetch.Class(err)
+}
+
+// record logs the outcome and updates the metrics.
+func (mon *Monitor) record(src news.Source, st news.SourceState, out Outcome) {
+	outcome := "ok"
+	switch {
+	case out.Err != nil:
+		outcome = out.ErrClass
+	case out.NotModified:
+		outcome = "not_modified"
+	}
+	mon.m.fetches.WithLabelValues(outcome).Inc()
+	mon.m.fetchDuration.WithLabelValues(outcome).Observe(out.Duration.Seconds())
+	mon.m.failing.WithLabelValues(src.ID).Set(float64(st.ConsecutiveFailures))
+	attrs := []any{"source", src.ID, "url", src.URL, "outcome", outcome, "duration", out.Duration,
+		"items", out.Items, "new", out.New, "indexed", out.Indexed, "relevant", out.Relevant,
+		"next_check", st.NextCheck.Format(time.RFC3339)}
+	if out.Err != nil {
+		mon.log.Warn("source failed", append(attrs, "error", out.Err, "failures", st.ConsecutiveFailures)...)
+		return
+	}
+	for _, ie := range out.ItemErrors {
+		mon.log.Warn("item fell back to feed text", "source", src.ID, "error", ie)
+	}
+	mon.log.Info("source collected", attrs...)
+}
+
+// RunOnce collects the given sources now (all when ids is empty), whatever
+// their schedule, and reports each outcome to progress as it completes.
+func (mon *Monitor) RunOnce(ctx context.Context, ids []string, progress func(Outcome)) ([]Outcome, error) {
+	if err := mon.load(ctx); err != nil {
+		return nil, err
+	}
+	srcs, err := mon.pick(ids)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]Outcome, len(srcs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(mon.opts.Workers)
+	for i, src := range srcs {
+		g.Go(func() error {
+			outs[i] = mon.collect(gctx, src)
+			if progress != nil {
+				progress(outs[i])
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // collect reports per source; no goroutine returns an error
+	return outs, ctx.Err()
+}
+
+func (mon *Monitor) pick(ids []string) ([]news.Source, error) {
+	if len(ids) == 0 {
+		return mon.opts.Sources, nil
+	}
+	byID := make(map[string]news.Source, len(mon.opts.Sources))
+	for _, s := range mon.opts.Sources {
+		byID[s.ID] = s
+	}
+	var out []news.Source
+	for _, id := range ids {
+		s, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("unknown source %q (see `minewatch sources`)", id)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
