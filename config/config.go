@@ -261,6 +261,18 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
+// CheckFile reads path like Load but parses it with Check.
+func CheckFile(path string) (*Config, error) {
+	if path == "" {
+		return Check(DefaultName, DefaultYAML())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Check(path, data)
+}
+
 // DefaultYAML is the embedded default config: minewatch.yaml followed by the
 // default rule pack, rules.yaml. It is what `minewatch config print` shows.
 func DefaultYAML() []byte {

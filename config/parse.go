@@ -15,6 +15,17 @@ import (
 // sets, say, web.listen is a complete config. On any problem it returns nil
 // and Errors holding all of them.
 func Parse(file string, data []byte) (*Config, error) {
+	c, err := parse(file, data, Default)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Check is Parse for checkers: with the Errors it also returns the config as
+// far as it could be read, so a caller can look further (the rules' query
+// syntax) and report every problem at once. Never run with such a config.
+func Check(file string, data []byte) (*Config, error) {
 	return parse(file, data, Default)
 }
 
@@ -26,7 +37,7 @@ func parse(file string, data []byte, fallback func() *Config) (c *Config, err er
 		// The YAML library has panicked on hostile input in the past; a config
 		// loader must report, not crash.
 		if r := recover(); r != nil {
-			c, err = nil, Errors{{Pos: Position{File: file}, Msg: fmt.Sprintf("cannot parse: %v", r)}}
+			c, err = &Config{File: file}, Errors{{Pos: Position{File: file}, Msg: fmt.Sprintf("cannot parse: %v", r)}}
 		}
 	}()
 	c = &Config{File: file}
@@ -52,7 +63,7 @@ func parse(file string, data []byte, fallback func() *Config) (c *Config, err er
 	}
 	if len(d.errs) > 0 {
 		d.errs.sort()
-		return nil, d.errs
+		return c, d.errs
 	}
 	applyDefaults(c)
 	if fallback != nil {

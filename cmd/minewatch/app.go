@@ -124,7 +124,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*disk
 func newFetcher(cfg *config.Config, log *slog.Logger) (*fetch.Fetcher, error) {
 	fc := cfg.Fetch
 	return fetch.New(fetch.Options{
-		UserAgent:          fc.UserAgent,
+		UserAgent:          fc.UserAgentHeader(),
 		Timeout:            fc.Timeout.Duration,
 		MaxBodyBytes:       fc.MaxBodyBytes,
 		AllowPrivate:       fc.AllowPrivate,

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // runCLI runs minewatch with args, stdin and an empty environment.
@@ -98,7 +100,12 @@ func TestExtractContract(t *testing.T) {
 <p>Sprendimas įsigalios praėjus šešiems mėnesiams po to, kai Jungtinių Tautų generalinis sekretorius bus informuotas apie pasitraukimą.</p>
 <p>Krašto apsaugos ministerija teigia, kad sprendimas leis geriau pasirengti gynybai.</p></article>
 <footer>© Žinios</footer></body></html>`
-	stdout, _, err := runCLI(t, page, "extract", "--url", "https://news.example.lt/seimas-otava?utm_source=rss")
+	// The page says it is windows-1257, so it is sent in windows-1257.
+	encoded, err := charmap.Windows1257.NewEncoder().String(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI(t, encoded, "extract", "--url", "https://news.example.lt/seimas-otava?utm_source=rss")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +134,7 @@ func TestExtractContract(t *testing.T) {
 		}
 	}
 
-	jl := `{"id":"p1","url":"https://news.example.lt/a","html":` + jsonString(page) + "}\n" + `{"id":"p2",` + "\n"
+	jl := `{"id":"p1","url":"https://news.example.lt/a","html":` + jsonString(strings.Replace(page, "windows-1257", "utf-8", 1)) + "}\n" + `{"id":"p2",` + "\n"
 	stdout, _, err = runCLI(t, jl, "extract", "--jsonl")
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ with syntax errors. It exits 0 when the file is good and 2 otherwise.`,
   minewatch config check            # the file run would use`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			path := config.Resolve(g.configPath, g.getenv, fileExists)
+			path := config.Resolve(g.configPath, g.getenv, config.FileExists)
 			if len(args) == 1 {
 				path = args[0]
 			}
@@ -50,7 +50,7 @@ with syntax errors. It exits 0 when the file is good and 2 otherwise.`,
 					return usageError{err}
 				}
 			}
-			cfg, err := config.Load(path)
+			cfg, err := config.CheckFile(path)
 			var errs []error
 			if err != nil {
 				errs = append(errs, err)

@@ -105,15 +105,10 @@ func (g *globals) logger() (*slog.Logger, error) {
 
 // loadConfig resolves and loads the config file.
 func (g *globals) loadConfig() (*config.Config, error) {
-	path := config.Resolve(g.configPath, g.getenv, fileExists)
+	path := config.Resolve(g.configPath, g.getenv, config.FileExists)
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return cfg, nil
-}
-
-func fileExists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && !st.IsDir()
 }
