@@ -50,6 +50,22 @@ type URLChecker interface {
 	KnownURLs(ctx context.Context, urls []string) (map[string]bool, error)
 }
 
+// SearchSaver keeps analysts' saved searches (name, query and filters), which
+// alert rules and Atom feeds can refer to by id.
+type SearchSaver interface {
+	SaveSearch(ctx context.Context, s SavedSearch) error // insert or replace by ID
+	SavedSearches(ctx context.Context) ([]SavedSearch, error)
+	DeleteSearch(ctx context.Context, id string) error // ErrNotFound when absent
+}
+
+// SavedSearch is a named query. Query.Cursor and Query.Limit are not kept.
+type SavedSearch struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Query   Query     `json:"query"`
+	Created time.Time `json:"created"`
+}
+
 // EventFilter selects events; zero fields match everything.
 type EventFilter struct {
 	Countries []string
@@ -91,6 +107,9 @@ type Query struct {
 	Limit        int    // 0 means 20; at most 1000
 	Cursor       string // from Hits.NextCursor, to get the next page
 	Facets       bool   // compute facet counts
+	// Histogram fills Hits.Histogram with the matches per day (by Published,
+	// else FirstSeen, in UTC), for volume charts.
+	Histogram bool
 }
 
 // Facet names used in Hits.Facets.
@@ -109,6 +128,15 @@ type Hits struct {
 	Docs       []Hit
 	Facets     map[string][]FacetCount // by facet name, largest count first
 	NextCursor string                  // "" on the last page
+	Histogram  []DayCount              // oldest first; days without matches are left out
+}
+
+// DayCount is the number of matches on one day, split by topic and by entity country.
+type DayCount struct {
+	Day       time.Time      `json:"day"` // midnight UTC
+	Count     int            `json:"count"`
+	Topics    map[string]int `json:"topics,omitempty"`
+	Countries map[string]int `json:"countries,omitempty"`
 }
 
 // Hit is one result.
