@@ -40,7 +40,10 @@ type Store interface {
 
 // Options configure a Monitor. Sources, Collector, Classifier and Store are required.
 type Options struct {
-	Sources    []news.Source
+	Sources []news.Source
+	// Shard limits the monitor to its part of Sources when several workers
+	// share one store; the zero value takes them all.
+	Shard      Shard
 	Collector  Collector
 	Classifier Classifier
 	Store      Store
@@ -85,6 +88,7 @@ func New(opts Options) (*Monitor, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Sources = opts.Shard.Select(opts.Sources)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))

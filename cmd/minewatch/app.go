@@ -37,6 +37,7 @@ type buildOptions struct {
 	tick        time.Duration
 	onNewEvent  func(context.Context, news.Event)
 	withMonitor bool
+	shard       monitor.Shard
 }
 
 // build wires store, classifier, fetcher, ingester and monitor from cfg.
@@ -65,6 +66,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 	}
 	a.monitor, err = monitor.New(monitor.Options{
 		Sources:    srcs,
+		Shard:      bo.shard,
 		Collector:  ingest.New(ingest.Options{Fetcher: f, Logger: log}),
 		Classifier: cl,
 		Store:      st,

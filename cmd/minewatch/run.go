@@ -10,10 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/minewatch/minewatch/monitor"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
-	var listen string
+	var listen, worker string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Fetch sources on their schedules and serve the search page until interrupted",
@@ -22,10 +24,15 @@ fetched on its cron schedule (spread by a per-source offset, backed off while it
 fails); new articles are classified and indexed; new treaty events are logged.
 The search page and JSON API are served on --listen (default from the config,
 127.0.0.1:8080). SIGINT or SIGTERM stops taking work, lets in-flight index writes
-finish, and exits.`,
+finish, and exits.
+
+With Elasticsearch as the index, several workers can share the sources:
+--worker i/n makes this process fetch only its part (a stable hash of the
+source id), while state, events and alert claims live in the shared index.`,
 		Example: `  minewatch run
   minewatch run --listen 127.0.0.1:9090 --config ./minewatch.yaml
-  MINEWATCH_CONFIG=/etc/minewatch.yaml minewatch run --log-format json`,
+  MINEWATCH_CONFIG=/etc/minewatch.yaml minewatch run --log-format json
+  minewatch run --worker 2/3      # the second of three workers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
@@ -39,7 +46,11 @@ finish, and exits.`,
 			if listen == "" {
 				listen = cfg.Web.Listen
 			}
-			a, err := build(cmd.Context(), cfg, log, buildOptions{withMonitor: true})
+			shard, err := monitor.ParseShard(worker)
+			if err != nil {
+				return usageError{err}
+			}
+			a, err := build(cmd.Context(), cfg, log, buildOptions{withMonitor: true, shard: shard})
 			if err != nil {
 				return err
 			}
@@ -48,6 +59,7 @@ finish, and exits.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address for the web server (default from config: 127.0.0.1:8080)")
+	cmd.Flags().StringVar(&worker, "worker", "", "fetch only part i of n of the sources (i/n), for several workers on one store")
 	return cmd
 }
 
