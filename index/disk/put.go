@@ -1,0 +1,295 @@
+package disk
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/minewatch/minewatch/classify/textnorm"
+	"github.com/minewatch/minewatch/index"
+	"github.com/minewatch/minewatch/news"
+)
+
+// ErrMissingID rejects a document without Article.ID.
+var ErrMissingID = errors.New("disk: document has no id")
+
+const upsertArticle = `
+INSERT INTO articles (id, source_id, language, published, first_seen, relevant, score, story_id,
+	rules_version, published_from)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+	source_id = excluded.source_id, language = excluded.language, published = excluded.published,
+	first_seen = COALESCE(articles.first_seen, excluded.first_seen),
+	relevant = excluded.relevant, score = excluded.score, story_id = excluded.story_id,
+	rules_version = excluded.rules_version, published_from = excluded.published_from
+RETURNING rid`
+
+const upsertBody = `
+INSERT INTO article_bodies (rid, url, canonical_url, site_name, authors, title, summary, text, classification)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (rid) DO UPDATE SET
+	url = excluded.url, canonical_url = excluded.canonical_url, site_name = excluded.site_name,
+	authors = excluded.authors, title = excluded.title, summary = excluded.summary,
+	text = excluded.text, classification = excluded.classification`
+
+// putStmts are the statements of one Put, prepared once per transaction.
+type putStmts struct {
+	article, body, delTopics, topic, delEntities, entity, delFTS, fts *sql.Stmt
+}
+
+func preparePut(ctx context.Context, tx *sql.Tx) (*putStmts, error) {
+	var p putStmts
+	for _, s := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&p.article, upsertArticle},
+		{&p.body, upsertBody},
+		{&p.delTopics, `DELETE FROM article_topics WHERE article_rid = ?`},
+		{&p.topic, `INSERT OR IGNORE INTO article_topics (article_rid, topic, score) VALUES (?, ?, ?)`},
+		{&p.delEntities, `DELETE FROM article_entities WHERE article_rid = ?`},
+		{&p.entity, `INSERT INTO article_entities (article_rid, country, action, treaty, evidence) VALUES (?, ?, ?, ?, ?)`},
+		{&p.delFTS, `DELETE FROM articles_fts WHERE rowid = ?`},
+		{&p.fts, `INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)`},
+	} {
+		st, err := tx.PrepareContext(ctx, s.sql)
+		if err != nil {
+			return nil, err
+		}
+		*s.dst = st
+	}
+	return &p, nil
+}
+
+// row is one document ready for the articles table.
+type row struct {
+	authors, classification string
+}
+
+// encode checks a document and renders its JSON columns. Its errors are
+// permanent: the same document would fail again.
+func encode(d news.Document) (row, error) {
+	if d.ID == "" {
+		return row{}, ErrMissingID
+	}
+	authors := d.Authors
+	if authors == nil {
+		authors = []string{}
+	}
+	a, err := json.Marshal(authors)
+	if err != nil {
+		return row{}, fmt.Errorf("encode authors: %w", err)
+	}
+	c, err := json.Marshal(d.Classification)
+	if err != nil {
+		return row{}, fmt.Errorf("encode classification: %w", err)
+	}
+	return row{authors: string(a), classification: string(c)}, nil
+}
+
+// Put upserts docs in one transaction. Documents that can never be stored
+// (no id, a classification JSON cannot encode) are reported in Failed; any
+// database error fails the whole call, since a retry may succeed.
+func (s *Store) Put(ctx context.Context, docs ...news.Document) (index.PutResult, error) {
+	res := index.PutResult{}
+	if len(docs) == 0 {
+		return res, nil
+	}
+	rows := make([]row, len(docs))
+	ok := make([]bool, len(docs))
+	for i, d := range docs {
+		r, err := encode(d)
+		if err != nil {
+			if res.Failed == nil {
+				res.Failed = map[string]error{}
+			}
+			res.Failed[d.ID] = fmt.Errorf("put %s: %w", d.ID, err)
+			continue
+		}
+		rows[i], ok[i] = r, true
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := preparePut(ctx, tx)
+	if err != nil {
+		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
+	}
+	var toks []textnorm.Token
+	for i, d := range docs {
+		if !ok[i] {
+			continue
+		}
+		if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
+			return index.PutResult{}, fmt.Errorf("disk: put %s: %w", d.ID, err)
+		}
+		res.Indexed++
+	}
+	if err := tx.Commit(); err != nil {
+		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
+	}
+	return res, nil
+}
+
+func putOne(ctx context.Context, st *putStmts, d news.Document, r row, toks []textnorm.Token) ([]textnorm.Token, error) {
+	c := d.Classification
+	var rid int64
+	err := st.article.QueryRowContext(ctx,
+		d.ID, d.SourceID, d.Language, nanos(d.Published), nanos(d.FirstSeen), c.Relevant, c.Score,
+		d.StoryID, c.RulesVersion, d.PublishedFrom,
+	).Scan(&rid)
+	if err != nil {
+		return toks, err
+	}
+	if _, err := st.body.ExecContext(ctx, rid, d.URL, d.CanonicalURL, d.SiteName, r.authors,
+		d.Title, d.Summary, d.Text, r.classification); err != nil {
+		return toks, err
+	}
+	if _, err := st.delTopics.ExecContext(ctx, rid); err != nil {
+		return toks, err
+	}
+	for _, t := range c.Topics {
+		if _, err := st.topic.ExecContext(ctx, rid, t.Topic, t.Score); err != nil {
+			return toks, err
+		}
+	}
+	if _, err := st.delEntities.ExecContext(ctx, rid); err != nil {
+		return toks, err
+	}
+	for _, e := range c.Entities {
+		if _, err := st.entity.ExecContext(ctx, rid, e.Country, string(e.Action), string(e.Treaty), e.Evidence); err != nil {
+			return toks, err
+		}
+	}
+	if _, err := st.delFTS.ExecContext(ctx, rid); err != nil {
+		return toks, err
+	}
+	var title, body string
+	title, toks = ftsColumn(d.Title, toks)
+	body, toks = ftsColumn(searchText(d.Summary, d.Text), toks)
+	if _, err := st.fts.ExecContext(ctx, rid, title, body); err != nil {
+		return toks, err
+	}
+	return toks, nil
+}
+
+// nanos is t for an INTEGER column: Unix nanoseconds, NULL for the zero time.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// fromNanos undoes nanos, in UTC.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// docColumns are read by scanDoc, in this order, from docFrom.
+const docColumns = `a.rid, a.id, b.url, b.canonical_url, a.source_id, b.title, b.summary, b.text, a.language,
+	b.authors, b.site_name, a.published, a.published_from, a.first_seen, a.story_id, b.classification`
+
+// docFrom joins the two halves of a document.
+const docFrom = `articles a JOIN article_bodies b ON b.rid = a.rid`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanDoc reads docColumns.
+func scanDoc(sc scanner) (news.Document, int64, error) {
+	var (
+		d                     news.Document
+		rid                   int64
+		published, firstSeen  sql.NullInt64
+		authors, classifyJSON string
+	)
+	dest := []any{&rid, &d.ID, &d.URL, &d.CanonicalURL, &d.SourceID, &d.Title, &d.Summary, &d.Text,
+		&d.Language, &authors, &d.SiteName, &published, &d.PublishedFrom, &firstSeen, &d.StoryID,
+		&classifyJSON}
+	if err := sc.Scan(dest...); err != nil {
+		return news.Document{}, 0, err
+	}
+	d.Published = fromNanos(published)
+	d.FirstSeen = fromNanos(firstSeen)
+	if err := json.Unmarshal([]byte(authors), &d.Authors); err != nil {
+		return news.Document{}, 0, fmt.Errorf("decode authors of %s: %w", d.ID, err)
+	}
+	if len(d.Authors) == 0 {
+		d.Authors = nil
+	}
+	if err := json.Unmarshal([]byte(classifyJSON), &d.Classification); err != nil {
+		return news.Document{}, 0, fmt.Errorf("decode classification of %s: %w", d.ID, err)
+	}
+	return d, rid, nil
+}
+
+// Get returns the document with the given id, or an error wrapping
+// index.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (news.Document, error) {
+	r := s.reader.QueryRowContext(ctx, `SELECT `+docColumns+` FROM `+docFrom+` WHERE a.id = ?`, id)
+	d, _, err := scanDoc(r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return news.Document{}, fmt.Errorf("disk: get %s: %w", id, index.ErrNotFound)
+	}
+	if err != nil {
+		return news.Document{}, fmt.Errorf("disk: get %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// knownChunk keeps the IN lists well under SQLite's bound-parameter limit.
+const knownChunk = 400
+
+// KnownURLs reports, for each of urls, whether an article has it as its URL or
+// canonical URL.
+func (s *Store) KnownURLs(ctx context.Context, urls []string) (map[string]bool, error) {
+	known := make(map[string]bool, len(urls))
+	for _, u := range urls {
+		known[u] = false
+	}
+	for start := 0; start < len(urls); start += knownChunk {
+		chunk := urls[start:min(start+knownChunk, len(urls))]
+		marks := placeholders(len(chunk))
+		args := make([]any, 0, 2*len(chunk))
+		for _, u := range chunk {
+			args = append(args, u)
+		}
+		args = append(args, args...)
+		q := `SELECT url FROM article_bodies WHERE url IN (` + marks + `)
+			UNION SELECT canonical_url FROM article_bodies WHERE canonical_url IN (` + marks + `)`
+		rows, err := s.reader.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("disk: known urls: %w", err)
+		}
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("disk: known urls: %w", err)
+			}
+			if _, asked := known[u]; asked {
+				known[u] = true
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("disk: known urls: %w", err)
+		}
+	}
+	return known, nil
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

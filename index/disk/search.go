@@ -1,0 +1,441 @@
+package disk
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/minewatch/minewatch/classify/query"
+	"github.com/minewatch/minewatch/index"
+	"github.com/minewatch/minewatch/news"
+)
+
+const (
+	defaultLimit = 20
+	maxLimit     = 1000
+)
+
+// Search answers q: the text query through FTS5, the filters through indexed
+// columns, facets over the whole match set, in one read transaction so Total,
+// facets and the page agree.
+func (s *Store) Search(ctx context.Context, q index.Query) (index.Hits, error) {
+	c, err := compileSearch(q)
+	if err != nil {
+		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
+	}
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return index.Hits{}, fmt.Errorf("disk: search: %w", err)
+	}
+	defer tx.Rollback()
+
+	hits := index.Hits{}
+	if err := c.run(ctx, tx, q.Facets, &hits); err != nil {
+		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
+	}
+	return hits, nil
+}
+
+// short keeps error messages readable when a query is long.
+func short(text string) string {
+	const n = 80
+	if len(text) <= n {
+		return text
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "…"
+}
+
+// compiled is a Query turned into SQL pieces.
+type compiled struct {
+	plan
+	hasText bool
+	sort    index.Sort
+	limit   int
+	cur     cursor
+	fp      uint64 // fingerprint of everything but Limit and Cursor
+	// from and where select the match set (without the cursor) as articles
+	// a, with score the relevance of each row.
+	from, where, score string
+	args               []any
+}
+
+func compileSearch(q index.Query) (*compiled, error) {
+	c := &compiled{limit: q.Limit, sort: q.Sort, fp: fingerprint(q)}
+	if c.limit <= 0 {
+		c.limit = defaultLimit
+	}
+	c.limit = min(c.limit, maxLimit)
+	if strings.TrimSpace(q.Text) != "" {
+		n, err := query.Parse(q.Text)
+		if err != nil {
+			// Both wrapped: callers test ErrBadQuery, the web page points at
+			// the *query.SyntaxError position.
+			return nil, fmt.Errorf("%w: %w", index.ErrBadQuery, err)
+		}
+		if c.plan, err = translate(n); err != nil {
+			return nil, err
+		}
+		c.hasText = true
+	}
+	switch c.sort {
+	case "":
+		c.sort = index.SortDate
+		if c.hasText {
+			c.sort = index.SortRelevance
+		}
+	case index.SortDate, index.SortRelevance:
+	default:
+		return nil, fmt.Errorf("%w: unknown sort %q", index.ErrBadQuery, q.Sort)
+	}
+	if q.Cursor != "" {
+		cur, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		if cur.FP != c.fp || cur.Sort != string(c.sort) {
+			return nil, fmt.Errorf("%w: cursor belongs to another query", index.ErrBadQuery)
+		}
+		c.cur = cur
+	}
+
+	var conds []string
+	switch {
+	case c.fts != "":
+		c.from = `articles_fts JOIN articles a ON a.rid = articles_fts.rowid`
+		conds = append(conds, `articles_fts MATCH ?`)
+		c.args = append(c.args, c.fts)
+		c.score = `-` + bm25
+	case c.pred != "":
+		c.from = `articles a`
+		if c.rank != "" {
+			// The predicate decides what matches; this join only ranks.
+			c.from += ` LEFT JOIN (SELECT rowid AS rid, -` + bm25 + ` AS score FROM articles_fts
+				WHERE articles_fts MATCH ?) r ON r.rid = a.rid`
+			c.args = append(c.args, c.rank)
+			c.score = `COALESCE(r.score, 0.0)`
+		} else {
+			c.score = `0.0`
+		}
+		conds = append(conds, "("+c.pred+")")
+		c.args = append(c.args, c.predArgs...)
+	default:
+		c.from = `articles a`
+		c.score = `0.0`
+	}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		conds = append(conds, col+" IN ("+placeholders(len(vals))+")")
+		for _, v := range vals {
+			c.args = append(c.args, v)
+		}
+	}
+	sub := func(table, col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		// Each filter is "any of these values"; different filters must all
+		// hold, but not necessarily on the same entity (as facets work).
+		conds = append(conds, "a.rid IN (SELECT article_rid FROM "+table+" WHERE "+col+" IN ("+placeholders(len(vals))+"))")
+		for _, v := range vals {
+			c.args = append(c.args, v)
+		}
+	}
+	sub("article_topics", "topic", q.Topics)
+	sub("article_entities", "country", q.Countries)
+	sub("article_entities", "action", strs(q.Actions))
+	sub("article_entities", "treaty", strs(q.Treaties))
+	in("a.source_id", q.Sources)
+	in("a.language", q.Languages)
+	if !q.Since.IsZero() {
+		conds = append(conds, "a.sort_date >= ?")
+		c.args = append(c.args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		conds = append(conds, "a.sort_date < ?")
+		c.args = append(c.args, q.Until.UnixNano())
+	}
+	if q.RelevantOnly {
+		conds = append(conds, "a.relevant = 1")
+	}
+	c.where = "1"
+	if len(conds) > 0 {
+		c.where = strings.Join(conds, " AND ")
+	}
+	return c, nil
+}
+
+func strs[T ~string](vals []T) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// facetSQL adds the facet counts of the match set m to a compound SELECT of
+// (kind, value, n, score, date) rows.
+const facetSQL = `
+	UNION ALL SELECT '` + index.FacetTopic + `', t.topic, count(*), 0, 0 FROM article_topics t JOIN m ON m.rid = t.article_rid GROUP BY t.topic
+	UNION ALL SELECT '` + index.FacetCountry + `', e.country, count(DISTINCT e.article_rid), 0, 0 FROM article_entities e JOIN m ON m.rid = e.article_rid GROUP BY e.country
+	UNION ALL SELECT '` + index.FacetAction + `', e.action, count(DISTINCT e.article_rid), 0, 0 FROM article_entities e JOIN m ON m.rid = e.article_rid GROUP BY e.action
+	UNION ALL SELECT '` + index.FacetTreaty + `', e.treaty, count(DISTINCT e.article_rid), 0, 0 FROM article_entities e JOIN m ON m.rid = e.article_rid GROUP BY e.treaty
+	UNION ALL SELECT '` + index.FacetSource + `', source_id, count(*), 0, 0 FROM m GROUP BY source_id
+	UNION ALL SELECT '` + index.FacetLanguage + `', language, count(*), 0, 0 FROM m GROUP BY language`
+
+// Row kinds of the compound SELECT.
+const (
+	kindTotal = ""     // n is Total
+	kindHit   = "#hit" // not a facet name
+)
+
+// pageRow is one result before its document is read.
+type pageRow struct {
+	rid, date int64
+	score     float64
+}
+
+// pageClause returns the ORDER BY of a page over columns rid, sort_date and
+// score, the cursor's condition (with its arguments) and the offset.
+func (c *compiled) pageClause() (order, cond string, args []any, offset int) {
+	cond = "1"
+	if c.sort == index.SortDate {
+		order = `sort_date DESC, rid DESC`
+		if c.cur.Sort != "" {
+			cond = `(sort_date < ? OR (sort_date = ? AND rid < ?))`
+			args = []any{c.cur.Date, c.cur.Date, c.cur.RID}
+		}
+		return order, cond, args, 0
+	}
+	// Offset paging: bm25 scores are floats that change as documents are
+	// added, so a keyset over them would not be stable either.
+	return `score DESC, sort_date DESC, rid DESC`, cond, nil, c.cur.Offset
+}
+
+// run fills Total, the facets when asked, and the page.
+func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets bool, hits *index.Hits) error {
+	order, cond, condArgs, offset := c.pageClause()
+	// The match set m is evaluated once; the page, Total and the facets all
+	// read it. The page is chosen over narrow rows and only then are its
+	// documents read, so sorting never carries article texts.
+	m := `WITH m AS MATERIALIZED (SELECT a.rid AS rid, a.source_id AS source_id, a.language AS language,
+		a.sort_date AS sort_date, ` + c.score + ` AS score FROM ` + c.from + ` WHERE ` + c.where + `)
+	SELECT '', '', count(*), 0, 0 FROM m`
+	args := c.args
+	if c.hasText {
+		m += `
+	UNION ALL SELECT * FROM (SELECT '` + kindHit + `', '', rid, score, sort_date FROM m WHERE ` + cond +
+			` ORDER BY ` + order + ` LIMIT ? OFFSET ?)`
+		args = append(append(append([]any(nil), c.args...), condArgs...), c.limit+1, offset)
+	}
+	if facets {
+		m += facetSQL
+		hits.Facets = map[string][]index.FacetCount{}
+	}
+	rows, err := tx.QueryContext(ctx, m, args...)
+	if err != nil {
+		return err
+	}
+	var page []pageRow
+	for rows.Next() {
+		var (
+			kind, value string
+			n, date     int64
+			score       float64
+		)
+		if err := rows.Scan(&kind, &value, &n, &score, &date); err != nil {
+			rows.Close()
+			return err
+		}
+		switch {
+		case kind == kindTotal:
+			hits.Total = int(n)
+		case kind == kindHit:
+			page = append(page, pageRow{rid: n, date: date, score: score})
+		case value != "":
+			hits.Facets[kind] = append(hits.Facets[kind], index.FacetCount{Value: value, Count: int(n)})
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	for _, fc := range hits.Facets {
+		sortFacet(fc)
+	}
+	if c.hasText {
+		// UNION ALL keeps the subquery's order in SQLite, but SQL does not
+		// promise it.
+		slices.SortStableFunc(page, c.comparePage)
+	} else {
+		// Without text the date index yields the page without visiting the
+		// whole match set.
+		q := `SELECT rid, sort_date, score FROM (SELECT a.rid AS rid, a.sort_date AS sort_date, 0.0 AS score
+			FROM ` + c.from + ` WHERE ` + c.where + `) WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+		args := append(append(append([]any(nil), c.args...), condArgs...), c.limit+1, offset)
+		if page, err = selectPage(ctx, tx, q, args); err != nil {
+			return err
+		}
+	}
+	return c.fill(ctx, tx, page, offset, hits)
+}
+
+// comparePage orders page rows as pageClause's ORDER BY does.
+func (c *compiled) comparePage(a, b pageRow) int {
+	if c.sort != index.SortDate {
+		if r := cmp.Compare(b.score, a.score); r != 0 {
+			return r
+		}
+	}
+	if r := cmp.Compare(b.date, a.date); r != 0 {
+		return r
+	}
+	return cmp.Compare(b.rid, a.rid)
+}
+
+func selectPage(ctx context.Context, tx *sql.Tx, q string, args []any) ([]pageRow, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var page []pageRow
+	for rows.Next() {
+		var r pageRow
+		if err := rows.Scan(&r.rid, &r.date, &r.score); err != nil {
+			return nil, err
+		}
+		page = append(page, r)
+	}
+	return page, rows.Err()
+}
+
+// sortFacet orders by count, largest first, then by value for a stable page.
+func sortFacet(fc []index.FacetCount) {
+	slices.SortFunc(fc, func(a, b index.FacetCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+}
+
+// fill reads the documents of page (one row more than the limit tells that
+// another page exists), makes their snippets and the next cursor.
+func (c *compiled) fill(ctx context.Context, tx *sql.Tx, page []pageRow, offset int, hits *index.Hits) error {
+	more := len(page) > c.limit
+	if more {
+		page = page[:c.limit]
+	}
+	if len(page) == 0 {
+		return nil
+	}
+	ids := make([]any, len(page))
+	for i, r := range page {
+		ids[i] = r.rid
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+docColumns+` FROM `+docFrom+` WHERE a.rid IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	docs := make(map[int64]news.Document, len(page))
+	for rows.Next() {
+		d, rid, err := scanDoc(rows)
+		if err != nil {
+			return err
+		}
+		docs[rid] = d
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	hits.Docs = make([]index.Hit, 0, len(page))
+	for _, r := range page {
+		d, ok := docs[r.rid]
+		if !ok {
+			return fmt.Errorf("article %d vanished inside a read transaction", r.rid)
+		}
+		hits.Docs = append(hits.Docs, index.Hit{
+			Document: d,
+			Score:    r.score,
+			Snippet:  snippet(searchText(d.Summary, d.Text), c.words),
+		})
+	}
+	if more {
+		last := page[len(page)-1]
+		next := cursor{Sort: string(c.sort), FP: c.fp}
+		if c.sort == index.SortDate {
+			next.Date, next.RID = last.date, last.rid
+		} else {
+			next.Offset = offset + c.limit
+		}
+		hits.NextCursor = next.encode()
+	}
+	return nil
+}
+
+// cursor is the opaque Hits.NextCursor: where the next page starts, and a
+// fingerprint of the query it belongs to.
+type cursor struct {
+	Sort   string `json:"s"`
+	FP     uint64 `json:"q"`
+	Date   int64  `json:"d,omitempty"`
+	RID    int64  `json:"r,omitempty"`
+	Offset int    `json:"o,omitempty"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c) // a struct of numbers and a string cannot fail
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, fmt.Errorf("%w: malformed cursor", index.ErrBadQuery)
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return cursor{}, fmt.Errorf("%w: malformed cursor", index.ErrBadQuery)
+	}
+	if c.Offset < 0 || (c.Sort != string(index.SortDate) && c.Sort != string(index.SortRelevance)) {
+		return cursor{}, fmt.Errorf("%w: malformed cursor", index.ErrBadQuery)
+	}
+	return c, nil
+}
+
+// fingerprint identifies what a query selects and how it sorts, so a cursor is
+// not replayed against another query.
+func fingerprint(q index.Query) uint64 {
+	h := fnv.New64a()
+	w := func(parts ...string) {
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	w(q.Text, string(q.Sort))
+	w(q.Topics...)
+	w(q.Countries...)
+	w(strs(q.Actions)...)
+	w(strs(q.Treaties)...)
+	w(q.Sources...)
+	w(q.Languages...)
+	w(fmt.Sprint(q.Since.UnixNano(), q.Until.UnixNano(), q.RelevantOnly))
+	return h.Sum64()
+}
