@@ -66,6 +66,40 @@ type SavedSearch struct {
 	Created time.Time `json:"created"`
 }
 
+// StoryFinder groups near-duplicates: a wire story republished by thirty
+// outlets is one story.
+type StoryFinder interface {
+	// FindStory returns the StoryID of a stored document whose SimHash differs
+	// from h in at most maxBits bits and whose FirstSeen is at or after since.
+	FindStory(ctx context.Context, h uint64, maxBits int, since time.Time) (storyID string, ok bool, err error)
+}
+
+// Outbox is the persistent queue of alerts and digests. Every method is atomic,
+// so several workers sharing one store never send a message twice.
+type Outbox interface {
+	// RecordEventAndEnqueue is EventStore.RecordEvent that, when the event is
+	// new, enqueues msgs in the same transaction: an event is never recorded
+	// without its alerts, whatever crashes.
+	RecordEventAndEnqueue(ctx context.Context, ev news.Event, msgs []news.Message) (created bool, err error)
+	// Enqueue adds m unless a message with its ID exists (created == false).
+	Enqueue(ctx context.Context, m news.Message) (created bool, err error)
+	// Lease returns up to limit pending messages whose NextAttempt has come,
+	// moving their NextAttempt to now+lease and counting the attempt, so a
+	// crashed sender's messages come back after the lease.
+	Lease(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]news.Message, error)
+	// Update stores a message's new state after a delivery attempt.
+	Update(ctx context.Context, m news.Message) error
+	// Messages lists messages, newest first.
+	Messages(ctx context.Context, f MessageFilter) ([]news.Message, error)
+}
+
+// MessageFilter selects outbox messages; zero fields match everything.
+type MessageFilter struct {
+	Kind   news.MessageKind
+	States []news.MessageState
+	Limit  int // 0 means 100
+}
+
 // EventFilter selects events; zero fields match everything.
 type EventFilter struct {
 	Countries []string

@@ -226,6 +226,9 @@ type Document struct {
 	// StoryID groups near-duplicates (the same wire story on many outlets); it is
 	// the id of the first article of the story, or the article's own id.
 	StoryID string
+	// SimHash is a 64-bit fingerprint of the text's word shingles: near-duplicates
+	// differ in few bits. Zero when the text was too short to fingerprint.
+	SimHash uint64
 }
 
 // EventKey is the identity of a treaty move: one alert per key, however many
@@ -248,4 +251,41 @@ type Event struct {
 	// EffectiveDate is derived for withdraw_notify on the Ottawa Convention:
 	// six months after the notification (article 20). Zero when unknown.
 	EffectiveDate time.Time
+}
+
+// MessageKind says what an outbox message carries.
+type MessageKind string
+
+const (
+	MessageAlert  MessageKind = "alert"  // one new event, for one alert rule and channel
+	MessageDigest MessageKind = "digest" // one subscriber's digest for one period
+)
+
+// MessageState is where a message is in its delivery.
+type MessageState string
+
+const (
+	MessagePending   MessageState = "pending"
+	MessageDelivered MessageState = "delivered"
+	MessageExpired   MessageState = "expired" // gave up after retries; kept for the record
+)
+
+// Message is an outgoing notification in the persistent outbox. Its ID is the
+// idempotency key: the same alert or digest is enqueued, and so sent, once.
+type Message struct {
+	ID         string // "alert/<rule>/<channel>/<event key>" or "digest/<subscriber>/<period>"
+	Kind       MessageKind
+	RuleID     string // alerts: the alert rule
+	Channel    string // channel id within the rule or subscriber, e.g. "email", "webhook-1"
+	Subscriber string // digests: the subscriber
+	Period     string // digests: the period covered, e.g. "2026-11-26"
+	Event      Event  // alerts: the event
+	State      MessageState
+	Attempts   int
+	// NextAttempt is when delivery may next be tried; a worker that leases the
+	// message pushes it forward so no other worker sends it meanwhile.
+	NextAttempt time.Time
+	Created     time.Time
+	Delivered   time.Time
+	LastError   string
 }
