@@ -88,7 +88,7 @@ type Article struct {
 	Authors      []string
 	SiteName     string
 	// Published is in UTC; zero when no date was found. PublishedFrom says
-	// where it came from: feed, jsonld, meta, time, url or htmldate.
+	// where it came from: feed, jsonld, meta, time, url, htmldate, sitemap or selector.
 	Published     time.Time
 	PublishedFrom string
 	FirstSeen     time.Time // when minewatch first saw the item; kept across re-fetches
