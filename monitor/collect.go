@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/news"
 )
@@ -160,7 +161,7 @@ func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) e
 		if e.Action == news.ActionWithdrawNotify {
 			ev.EffectiveDate = effectiveDate(d.Article)
 		}
-		created, err := mon.opts.Store.RecordEvent(ctx, ev)
+		created, err := mon.recordEvent(ctx, ev, d)
 		if err != nil {
 			return &indexError{fmt.Errorf("record event %s: %w", ev.Key, err)}
 		}
@@ -175,6 +176,15 @@ func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) e
 		}
 	}
 	return nil
+}
+
+// recordEvent records ev, with its alerts when alerting is on, atomically.
+func (mon *Monitor) recordEvent(ctx context.Context, ev news.Event, d news.Document) (bool, error) {
+	if mon.opts.Alerts == nil {
+		return mon.opts.Store.RecordEvent(ctx, ev)
+	}
+	msgs := mon.opts.Alerts.MessagesFor(ev, d)
+	return mon.opts.Store.(index.Outbox).RecordEventAndEnqueue(ctx, ev, msgs)
 }
 
 // effectiveDate derives when a notified withdrawal takes effect: six months

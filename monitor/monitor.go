@@ -30,6 +30,13 @@ type Classifier interface {
 	Classify(a news.Article) news.Classification
 }
 
+// Alerter turns an event into the outbox messages its alert rules want; they
+// are enqueued in the same transaction that records the event, and only if
+// the event is new (index.Outbox).
+type Alerter interface {
+	MessagesFor(ev news.Event, d news.Document) []news.Message
+}
+
 // Store is what the monitor needs of an index backend.
 type Store interface {
 	index.Store
@@ -53,6 +60,9 @@ type Options struct {
 	SourceTimeout time.Duration
 	// OnNewEvent is called once for each event the store records as new.
 	OnNewEvent func(ctx context.Context, ev news.Event)
+	// Alerts, when set, enqueues alerts for new events; the Store must then
+	// implement index.Outbox.
+	Alerts     Alerter
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics are kept but not exported
 	Now        func() time.Time      // nil: time.Now
@@ -75,6 +85,9 @@ type Monitor struct {
 func New(opts Options) (*Monitor, error) {
 	if opts.Collector == nil || opts.Classifier == nil || opts.Store == nil {
 		return nil, errors.New("monitor: Collector, Classifier and Store are required")
+	}
+	if _, ok := opts.Store.(index.Outbox); opts.Alerts != nil && !ok {
+		return nil, errors.New("monitor: alerts need a store with an outbox")
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4

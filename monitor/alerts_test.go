@@ -1,0 +1,75 @@
+package monitor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/minewatch/minewatch/index"
+	"github.com/minewatch/minewatch/ingest"
+	"github.com/minewatch/minewatch/news"
+)
+
+// outboxStore adds the outbox to memStore: messages enqueued with new events.
+type outboxStore struct {
+	*memStore
+	msgs []news.Message
+}
+
+func (s *outboxStore) RecordEventAndEnqueue(ctx context.Context, ev news.Event, msgs []news.Message) (bool, error) {
+	created, err := s.RecordEvent(ctx, ev)
+	if created {
+		s.mu.Lock()
+		s.msgs = append(s.msgs, msgs...)
+		s.mu.Unlock()
+	}
+	return created, err
+}
+
+func (s *outboxStore) Enqueue(context.Context, news.Message) (bool, error) { return true, nil }
+func (s *outboxStore) Lease(context.Context, time.Time, time.Duration, int) ([]news.Message, error) {
+	return nil, nil
+}
+func (s *outboxStore) Update(context.Context, news.Message) error { return nil }
+func (s *outboxStore) Messages(context.Context, index.MessageFilter) ([]news.Message, error) {
+	return s.msgs, nil
+}
+
+// alertOnWithdrawal wants one message per event, naming the article that
+// revealed it.
+type alertOnWithdrawal struct{}
+
+func (alertOnWithdrawal) MessagesFor(ev news.Event, d news.Document) []news.Message {
+	return []news.Message{{ID: "alert/r/email/" + ev.Key, Kind: news.MessageAlert, RuleID: "r", Event: ev,
+		State: news.MessagePending, LastError: d.ID}}
+}
+
+// Two outlets report the same withdrawal: one alert, enqueued with the event.
+func TestAlertsEnqueuedOncePerEvent(t *testing.T) {
+	st := &outboxStore{memStore: newMemStore()}
+	c := &fakeCollector{results: map[string]ingest.Result{"a": {Items: 2, Articles: []news.Article{
+		article("1", "Lithuania deposits withdraw instrument"),
+		article("2", "Reuters: Lithuania withdraw notification"),
+	}}}}
+	mon, err := New(Options{Sources: sources("a"), Collector: c, Classifier: keywordClassifier{}, Store: st,
+		Alerts: alertOnWithdrawal{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a second cycle re-reports the event; still one alert
+		if _, err := mon.RunOnce(t.Context(), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(st.msgs) != 1 || st.msgs[0].Event.Key != "LT/withdraw_notify/ottawa" {
+		t.Fatalf("outbox = %+v, want one alert for LT/withdraw_notify/ottawa", st.msgs)
+	}
+}
+
+func TestAlertsNeedAnOutbox(t *testing.T) {
+	_, err := New(Options{Sources: sources("a"), Collector: &fakeCollector{}, Classifier: keywordClassifier{},
+		Store: newMemStore(), Alerts: alertOnWithdrawal{}})
+	if err == nil {
+		t.Error("New accepted alerts with a store that has no outbox")
+	}
+}
