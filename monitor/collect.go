@@ -110,13 +110,18 @@ func (mon *Monitor) store(ctx context.Context, src news.Source, articles []news.
 	docs := make([]news.Document, len(articles))
 	for i, a := range articles {
 		c := mon.opts.Classifier.Classify(a)
-		docs[i] = news.Document{Article: a, Classification: c, StoryID: a.ID}
+		docs[i] = news.Document{Article: a, Classification: c}
 		if c.Relevant {
 			out.Relevant++
 		}
 		for _, t := range c.Topics {
 			out.Topics[t.Topic]++
 		}
+	}
+	// A story found here makes thirty copies of one wire story one story in
+	// the index; their events are still deduplicated by key.
+	if err := mon.stories.Assign(ctx, docs); err != nil {
+		return &indexError{err}
 	}
 	t0 := time.Now()
 	res, err := mon.opts.Store.Put(ctx, docs...)

@@ -18,6 +18,7 @@ import (
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/ingest"
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/story"
 )
 
 // Collector fetches one source and returns its new articles (ingest.Ingester).
@@ -75,6 +76,7 @@ type Monitor struct {
 	log       *slog.Logger
 	m         *metrics
 	schedules map[string]cron.Schedule
+	stories   *story.Grouper
 
 	mu       sync.Mutex
 	states   map[string]news.SourceState
@@ -114,6 +116,8 @@ func New(opts Options) (*Monitor, error) {
 		states:    make(map[string]news.SourceState),
 		inFlight:  make(map[string]bool),
 	}
+	finder, _ := opts.Store.(index.StoryFinder) // nil: near-duplicates grouped within a batch only
+	mon.stories = story.NewGrouper(finder)
 	var errs []error
 	for _, src := range opts.Sources {
 		s, err := ParseSchedule(src.Schedule)
