@@ -87,6 +87,17 @@ func newProgress(w io.Writer, total int, what string) func(monitor.Outcome) {
 	}
 }
 
+// newCounter is newProgress for work counted in items rather than sources.
+func newCounter(w io.Writer, total int, what string) func() {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
+		return nil
+	}
+	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionClearOnFinish())
+	return func() { _ = bar.Add(1) }
+}
+
 func countFailed(outs []monitor.Outcome) int {
 	n := 0
 	for _, o := range outs {

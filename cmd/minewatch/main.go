@@ -82,7 +82,7 @@ else ./minewatch.yaml, else the built-in default (see "minewatch config print").
 
 	root.AddCommand(
 		newRunCmd(g), newFetchCmd(g), newSearchCmd(g), newClassifyCmd(g), newExtractCmd(g),
-		newDemoCmd(g), newConfigCmd(g), newSourcesCmd(g),
+		newDemoCmd(g), newConfigCmd(g), newSourcesCmd(g), newRulesCmd(g), newReclassifyCmd(g),
 	)
 	return root
 }
