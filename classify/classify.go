@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minewatch/minewatch/classify/query"
 	"github.com/minewatch/minewatch/news"
@@ -47,7 +48,9 @@ type Options struct {
 // EntityExtractor finds (country, action, treaty) assertions in an article. It
 // is implemented by classify/entities.
 type EntityExtractor interface {
-	Extract(title, text, language string, topics []string) []news.Entity
+	// ExtractAt reads the article as of its publication time (zero: now), so
+	// an old article's own events are not taken for background.
+	ExtractAt(published time.Time, title, text, language string, topics []string) []news.Entity
 }
 
 // RuleError is one bad rule; New returns all of them at once joined with
@@ -278,7 +281,7 @@ func (c *Classifier) Classify(a news.Article) news.Classification {
 	slices.SortStableFunc(out.Topics, func(a, b news.TopicScore) int { return cmp.Compare(b.Score, a.Score) })
 	out.Relevant = len(out.Topics) > 0
 	if out.Relevant && c.entities != nil {
-		if ents := c.entities.Extract(a.Title, text, a.Language, out.TopicIDs()); ents != nil {
+		if ents := c.entities.ExtractAt(a.Published, a.Title, text, a.Language, out.TopicIDs()); ents != nil {
 			out.Entities = ents
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minewatch/minewatch/classify/query"
 	"github.com/minewatch/minewatch/news"
@@ -168,7 +169,7 @@ type fakeEntities struct {
 	calls [][]string
 }
 
-func (f *fakeEntities) Extract(title, text, language string, topics []string) []news.Entity {
+func (f *fakeEntities) ExtractAt(_ time.Time, title, text, language string, topics []string) []news.Entity {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, topics)
