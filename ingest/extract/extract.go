@@ -169,12 +169,30 @@ func mainText(doc *html.Node, size int, base *url.URL) (text string) {
 	return simpleText(doc)
 }
 
-// dropLeadingTitle removes a first paragraph that repeats the title: the
-// extractor keeps the <h1>, and the title is stored and matched on its own.
+// maxKickerWords bounds the short lines (section kickers such as "Europe" or
+// "Ekonomika", bylines) a page may print above its headline.
+const maxKickerWords = 4
+
+// dropLeadingTitle removes a leading paragraph that repeats the title, and the
+// kicker lines above it: the extractor keeps the <h1> and the section label
+// printed over it, while the title is stored and matched on its own.
 func dropLeadingTitle(text, title string) string {
-	first, rest, found := strings.Cut(text, "\n\n")
-	if found && title != "" && strings.EqualFold(first, title) {
-		return rest
+	if title == "" {
+		return text
+	}
+	rest := text
+	for range maxKickerWords {
+		para, after, found := strings.Cut(rest, "\n\n")
+		if !found {
+			return text
+		}
+		if strings.EqualFold(strings.TrimSpace(para), title) {
+			return after
+		}
+		if len(strings.Fields(para)) > maxKickerWords {
+			return text
+		}
+		rest = after
 	}
 	return text
 }

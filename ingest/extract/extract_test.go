@@ -420,3 +420,23 @@ func TestBadSelectorFallsBack(t *testing.T) {
 		t.Errorf("fallback extraction failed: %q %q %q", p.Title, p.PublishedFrom, p.Text)
 	}
 }
+
+func TestDropLeadingTitle(t *testing.T) {
+	const title = "Greece completes destruction of stockpiled mines"
+	const body = "ATHENS - Greece has finished destroying its stockpile of anti-personnel mines."
+	tests := map[string]struct{ text, want string }{
+		"title first":             {title + "\n\n" + body, body},
+		"kicker above the title":  {"Europe\n\n" + title + "\n\n" + body, body},
+		"two short lines above":   {"Europe\n\nBy Anna Nowak\n\n" + title + "\n\n" + body, body},
+		"no title in the text":    {"Europe\n\n" + body, "Europe\n\n" + body},
+		"title after a long para": {body + "\n\n" + title + "\n\nMore.", body + "\n\n" + title + "\n\nMore."},
+		"only the title":          {title, title},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := dropLeadingTitle(tc.text, title); got != tc.want {
+				t.Errorf("dropLeadingTitle = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
