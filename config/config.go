@@ -30,14 +30,16 @@ var embedded embed.FS
 
 // Config is everything minewatch.yaml says, with defaults filled in.
 type Config struct {
-	File    string // where it was loaded from; "(default)" for the embedded one
-	Fetch   Fetch
-	Index   Index
-	Web     Web
-	Mail    Mail
-	Alerts  []Alert
-	Sources []Source
-	Topics  []Topic
+	File   string // where it was loaded from; "(default)" for the embedded one
+	Fetch  Fetch
+	Index  Index
+	Web    Web
+	Mail   Mail
+	Alerts []Alert
+	// Subscribers receive the digest.
+	Subscribers []Subscriber
+	Sources     []Source
+	Topics      []Topic
 }
 
 // Position is a place in a config file. Line and Col count from 1; 0 means unknown.
@@ -132,8 +134,62 @@ type Alert struct {
 	Countries []string // ISO 3166-1 alpha-2, upper case
 	Treaties  []string // ottawa, ccm, none
 	Query     string   // optional rule-syntax query the event's article must match
-	Channels  []Channel
-	Pos       Position // of the first character of Query (like Rule.Pos); of the alert when Query is empty
+	// SavedSearch is the id of a saved search (index.SearchSaver) whose
+	// query the event's article must also match.
+	SavedSearch string
+	// On says which new events fire the rule: OnAny (default), OnNewEvent or
+	// OnNewStage (see the constants).
+	On string
+	// Cooldown is the least time between two firings of the rule; events
+	// within it are delayed, not dropped. 0 means no cooldown.
+	Cooldown Duration
+	Channels []Channel
+	Pos      Position // of the first character of Query (like Rule.Pos); of the alert when Query is empty
+}
+
+// Alert.On values.
+const (
+	// OnAny fires for every event recorded for the first time: a new
+	// (country, action, treaty), so each new withdrawal stage too.
+	OnAny = "any"
+	// OnNewEvent fires only for moves not known before: for a withdrawal
+	// stage, when no other stage of that country's withdrawal from that
+	// treaty is known; other actions behave as with OnAny.
+	OnNewEvent = "new_event"
+	// OnNewStage fires only for a further stage (announce, vote, notify,
+	// effective) of a withdrawal already known.
+	OnNewStage = "new_stage"
+)
+
+// Subscriber receives the digest by e-mail on their own schedule.
+type Subscriber struct {
+	ID       string
+	Name     string
+	Email    string
+	TimeZone string // IANA name; default UTC
+	// SendAt is a cron spec read in TimeZone: "0 7 * * *" is 07:00 there.
+	// Default DefaultSendAt.
+	SendAt string
+	// What they follow; all empty means everything. An article is in their
+	// digest when it matches any of them.
+	Topics        []string
+	Countries     []string
+	Actions       []string
+	Queries       []string // rule-syntax queries
+	SavedSearches []string // ids of saved searches
+	// SendEmpty says whether a period with nothing new sends a short
+	// "nothing new" mail (default true) or nothing.
+	SendEmpty bool
+	Pos       Position // of the subscriber's first key
+}
+
+// Location is the subscriber's time zone; TimeZone was checked by Parse.
+func (s Subscriber) Location() *time.Location {
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Channel kinds.

@@ -24,6 +24,8 @@ const (
 	DefaultQuerySchedule      = "@every 30m"
 	DefaultThreshold          = 1.0
 	DefaultWeight             = 1.0
+	DefaultSendAt             = "0 7 * * *"
+	DefaultTimeZone           = "UTC"
 )
 
 // defaultMailPort is the usual submission port for each TLS mode.
@@ -58,6 +60,16 @@ func applyDefaults(c *Config) {
 
 	setStr(&c.Mail.TLS, TLSStartTLS)
 	setInt(&c.Mail.Port, defaultMailPort(c.Mail.TLS))
+
+	for i := range c.Alerts {
+		setStr(&c.Alerts[i].On, OnAny)
+	}
+	for i := range c.Subscribers {
+		s := &c.Subscribers[i]
+		setStr(&s.Name, s.ID)
+		setStr(&s.TimeZone, DefaultTimeZone)
+		setStr(&s.SendAt, DefaultSendAt)
+	}
 
 	for i := range c.Sources {
 		s := &c.Sources[i]

@@ -53,6 +53,7 @@ func parse(file string, data []byte, fallback func() *Config) (c *Config, err er
 			{key: "web", set: func(n *yaml.Node) { d.web(n, &c.Web) }},
 			{key: "mail", set: func(n *yaml.Node) { d.mail(n, &c.Mail) }},
 			{key: "alerts", set: func(n *yaml.Node) { d.alerts(n, &c.Alerts) }},
+			{key: "subscribers", set: func(n *yaml.Node) { d.subscribers(n, &c.Subscribers) }},
 			{key: "sources", set: func(n *yaml.Node) { d.sources(n, &c.Sources) }},
 			{key: "topics", set: func(n *yaml.Node) { d.topics(n, &c.Topics) }},
 			// x- keys are free for YAML anchors shared by several entries
@@ -156,6 +157,9 @@ func (d *decoder) alerts(n *yaml.Node, out *[]Alert) {
 			{key: "countries", set: d.strList("countries", &a.Countries, d.checkCountryItem("countries"))},
 			{key: "treaties", set: d.strList("treaties", &a.Treaties, d.checkTreaty)},
 			{key: "query", set: d.str("query", &a.Query, nil)},
+			{key: "saved_search", set: d.str("saved_search", &a.SavedSearch, nil)},
+			{key: "on", set: d.str("on", &a.On, d.oneOf("on", "alert trigger", OnAny, OnNewEvent, OnNewStage))},
+			{key: "cooldown", set: d.duration("cooldown", &a.Cooldown)},
 			{key: "channels", required: true, set: func(n *yaml.Node) { d.channels(n, &a.Channels) }},
 		})
 		d.unique("alert", ids, seen["id"], a.ID)
@@ -167,6 +171,33 @@ func (d *decoder) alerts(n *yaml.Node, out *[]Alert) {
 			d.errorf(resolve(v), "alert %q has no channels", a.ID)
 		}
 		*out = append(*out, a)
+	})
+}
+
+func (d *decoder) subscribers(n *yaml.Node, out *[]Subscriber) {
+	ids := map[string]*yaml.Node{}
+	d.list("subscribers", n, func(e *yaml.Node) {
+		s := Subscriber{SendEmpty: true}
+		s.Pos = d.pos(e)
+		var sendEmpty *bool
+		seen := d.mapping("subscriber", e, []field{
+			{key: "id", required: true, set: d.str("id", &s.ID, d.checkID)},
+			{key: "name", set: d.str("name", &s.Name, nil)},
+			{key: "email", required: true, set: d.str("email", &s.Email, d.checkAddress("email"))},
+			{key: "time_zone", set: d.str("time_zone", &s.TimeZone, d.checkTimeZone)},
+			{key: "send_at", set: d.str("send_at", &s.SendAt, d.checkSendAt)},
+			{key: "topics", set: d.strList("topics", &s.Topics, nil)},
+			{key: "countries", set: d.strList("countries", &s.Countries, d.checkCountryItem("countries"))},
+			{key: "actions", set: d.strList("actions", &s.Actions, d.checkAction)},
+			{key: "queries", set: d.strList("queries", &s.Queries, nil)},
+			{key: "saved_searches", set: d.strList("saved_searches", &s.SavedSearches, nil)},
+			{key: "send_empty", set: d.optBool("send_empty", &sendEmpty)},
+		})
+		if sendEmpty != nil {
+			s.SendEmpty = *sendEmpty
+		}
+		d.unique("subscriber", ids, seen["id"], s.ID)
+		*out = append(*out, s)
 	})
 }
 
@@ -322,6 +353,11 @@ func (d *decoder) crossChecks(c *Config, seen map[string]*yaml.Node) {
 			}
 		}
 	}
+	what := "email alerts"
+	if emailAt == nil && len(c.Subscribers) > 0 {
+		emailAt = &yaml.Node{Line: c.Subscribers[0].Pos.Line, Column: c.Subscribers[0].Pos.Col}
+		what = "digest subscribers"
+	}
 	if emailAt == nil {
 		return
 	}
@@ -330,9 +366,9 @@ func (d *decoder) crossChecks(c *Config, seen map[string]*yaml.Node) {
 		at = resolve(v)
 	}
 	if c.Mail.Host == "" {
-		d.errorf(at, "email alerts need mail.host")
+		d.errorf(at, "%s need mail.host", what)
 	}
 	if c.Mail.From == "" {
-		d.errorf(at, "email alerts need mail.from")
+		d.errorf(at, "%s need mail.from", what)
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	// The subscribers' time zones must resolve on hosts without tzdata
+	// (minimal containers); this embeds it (about 450 KB).
+	_ "time/tzdata"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -208,6 +212,28 @@ func (d *decoder) checkSchedule(n *yaml.Node, v string) {
 
 // checkSelector catches selectors that are plainly not CSS. Full CSS
 // validation belongs to ingest, which compiles them with cascadia.
+// checkSendAt takes standard cron specs only: a digest is a time of day in
+// the subscriber's zone, which "@every" cannot say.
+func (d *decoder) checkSendAt(n *yaml.Node, v string) {
+	if strings.HasPrefix(v, "@every") {
+		d.errorf(n, "send_at: %q is an interval; give a time of day as a cron spec, e.g. \"0 7 * * *\" (07:00) or \"30 6 * * 1-5\"", v)
+		return
+	}
+	if strings.HasPrefix(strings.ToUpper(v), "TZ=") || strings.HasPrefix(strings.ToUpper(v), "CRON_TZ=") {
+		d.errorf(n, "send_at: %q sets a time zone; use time_zone instead", v)
+		return
+	}
+	if _, err := cron.ParseStandard(v); err != nil {
+		d.errorf(n, "send_at: bad cron spec %q: %v (e.g. \"0 7 * * *\" for 07:00 every day)", v, err)
+	}
+}
+
+func (d *decoder) checkTimeZone(n *yaml.Node, v string) {
+	if _, err := time.LoadLocation(v); err != nil || v == "Local" {
+		d.errorf(n, "time_zone: unknown time zone %q (use an IANA name such as Europe/Vilnius or UTC)", v)
+	}
+}
+
 func (d *decoder) checkSelector(key string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, v string) {
 		if strings.Count(v, "[") != strings.Count(v, "]") || strings.Count(v, "(") != strings.Count(v, ")") {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, vet, staticcheck, then every
-# test with the race detector. It installs what the tests need by itself.
+# test with the race detector. It installs and starts what the tests need by
+# itself: staticcheck, Debian's Chromium (browser tests) and Mailpit (SMTP).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,13 @@ go vet ./...
 
 echo "== staticcheck"
 staticcheck ./...
+
+echo "== test servers: Chromium (browser tests), Mailpit (mail tests)"
+./scripts/chromium.sh
+eval "$(./scripts/mailpit.sh)"
+trap './scripts/mailpit.sh stop' EXIT
+export MINEWATCH_ARTIFACTS="${MINEWATCH_ARTIFACTS:-$PWD/artifacts}"
+mkdir -p "$MINEWATCH_ARTIFACTS"
 
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...

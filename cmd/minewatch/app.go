@@ -29,6 +29,7 @@ type app struct {
 	store      *disk.Store
 	classifier *classify.Classifier
 	monitor    *monitor.Monitor
+	alerting   *alerting // nil when the config has no alerts or subscribers
 }
 
 // buildOptions tweak what build makes, for the demo and tests.
@@ -38,6 +39,9 @@ type buildOptions struct {
 	onNewEvent  func(context.Context, news.Event)
 	withMonitor bool
 	shard       monitor.Shard
+	// getenv resolves the secrets the config names (SMTP password, webhook
+	// secrets); nil means alerts and digests are not started.
+	getenv func(string) string
 }
 
 // build wires store, classifier, fetcher, ingester and monitor from cfg.
@@ -64,7 +68,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 	if srcs == nil {
 		srcs = cfg.NewsSources()
 	}
-	a.monitor, err = monitor.New(monitor.Options{
+	mopts := monitor.Options{
 		Sources:    srcs,
 		Shard:      bo.shard,
 		Collector:  ingest.New(ingest.Options{Fetcher: f, Logger: log}),
@@ -75,7 +79,22 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 		OnNewEvent: bo.onNewEvent,
 		Logger:     log,
 		Registerer: a.reg,
-	})
+	}
+	if bo.getenv != nil && (len(cfg.Alerts) > 0 || len(cfg.Subscribers) > 0) {
+		if a.alerting, err = newAlerting(ctx, a, bo.getenv); err != nil {
+			st.Close()
+			return nil, err
+		}
+		mopts.Alerts = a.alerting.engine
+		next := mopts.OnNewEvent
+		mopts.OnNewEvent = func(ctx context.Context, ev news.Event) {
+			a.alerting.dispatcher.Kick() // deliver now, not at the next tick
+			if next != nil {
+				next(ctx, ev)
+			}
+		}
+	}
+	a.monitor, err = monitor.New(mopts)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -50,7 +50,7 @@ source id), while state, events and alert claims live in the shared index.`,
 			if err != nil {
 				return usageError{err}
 			}
-			a, err := build(cmd.Context(), cfg, log, buildOptions{withMonitor: true, shard: shard})
+			a, err := build(cmd.Context(), cfg, log, buildOptions{withMonitor: true, shard: shard, getenv: g.getenv})
 			if err != nil {
 				return err
 			}
@@ -97,6 +97,10 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 	})
 	if extra != nil {
 		eg.Go(func() error { return extra(gctx) })
+	}
+	if al := a.alerting; al != nil {
+		eg.Go(func() error { return al.dispatcher.Run(gctx) })
+		eg.Go(func() error { return al.scheduler.Run(gctx) })
 	}
 	a.log.Info("minewatch is running", "url", "http://"+ln.Addr().String()+"/", "index", a.cfg.Index.Dir)
 	return eg.Wait()

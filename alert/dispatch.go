@@ -1,0 +1,425 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minewatch/minewatch/index"
+	"github.com/minewatch/minewatch/mail"
+	"github.com/minewatch/minewatch/news"
+)
+
+// ErrPermanent marks a delivery failure retrying cannot fix (a 4xx from a
+// webhook, a 5xx from the mail server, an unknown rule or channel): the
+// message expires at once.
+var ErrPermanent = errors.New("alert: permanent delivery failure")
+
+// DocGetter loads an event's first article (index.Store.Get).
+type DocGetter interface {
+	Get(ctx context.Context, id string) (news.Document, error)
+}
+
+// MailSender sends one e-mail (mail.Sender).
+type MailSender interface {
+	Send(ctx context.Context, m mail.Message) error
+}
+
+// DigestRenderer renders a digest message when it is sent, so it shows what
+// the index holds then. send is false when there is nothing to send (an
+// empty period for a subscriber who asked for no "nothing new" mail).
+type DigestRenderer interface {
+	RenderDigest(ctx context.Context, m news.Message) (msg mail.Message, send bool, err error)
+}
+
+// DispatcherOptions configure a Dispatcher. Queue is required; Mail, Digests
+// and Docs are needed by the messages that use them.
+type DispatcherOptions struct {
+	Queue   index.Outbox
+	Docs    DocGetter
+	Rules   []Rule
+	Mail    MailSender
+	Digests DigestRenderer
+	HTTP    *http.Client // nil: a client with a 15s timeout
+	BaseURL string       // web.base_url, for links to the article page
+
+	Lease       time.Duration // how long a leased message is ours; 0 means 2m
+	Batch       int           // messages leased at once; 0 means 32
+	Parallel    int           // deliveries at once; 0 means 4
+	Tick        time.Duration // polling for retries and other processes' messages; 0 means 15s
+	MaxAttempts int           // then the message expires; 0 means 12
+	MaxAge      time.Duration // since Created, then it expires; 0 means 72h
+	Backoff     time.Duration // first retry delay, doubled each attempt; 0 means 30s
+	MaxBackoff  time.Duration // 0 means 2h
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Dispatcher delivers outbox messages. Run it in one goroutine per process;
+// several processes may share one outbox, the lease keeps them apart.
+type Dispatcher struct {
+	opts  DispatcherOptions
+	rules map[string]Rule
+	log   *slog.Logger
+	kick  chan struct{}
+
+	mu    sync.Mutex
+	fired map[string]firing // rule id → last firing, for cooldowns
+}
+
+type firing struct {
+	at  time.Time
+	key string
+}
+
+// NewDispatcher checks the options and fills in defaults.
+func NewDispatcher(opts DispatcherOptions) (*Dispatcher, error) {
+	if opts.Queue == nil {
+		return nil, errors.New("alert: dispatcher needs an outbox")
+	}
+	if opts.HTTP == nil {
+		opts.HTTP = &http.Client{Timeout: 15 * time.Second}
+	}
+	def := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	def(&opts.Lease, 2*time.Minute)
+	def(&opts.Tick, 15*time.Second)
+	def(&opts.MaxAge, 72*time.Hour)
+	def(&opts.Backoff, 30*time.Second)
+	def(&opts.MaxBackoff, 2*time.Hour)
+	if opts.Batch <= 0 {
+		opts.Batch = 32
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 12
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	d := &Dispatcher{opts: opts, rules: map[string]Rule{}, log: log, kick: make(chan struct{}, 1), fired: map[string]firing{}}
+	for _, r := range opts.Rules {
+		d.rules[r.ID] = r
+	}
+	return d, nil
+}
+
+// Kick wakes Run now, e.g. after the monitor enqueued alerts. It never blocks.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers messages until ctx ends: at start, on every Kick and on every
+// tick. It returns nil when ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.loadFirings(ctx)
+	t := time.NewTicker(d.opts.Tick)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil {
+			n, err := d.RunOnce(ctx)
+			if err != nil {
+				d.log.Error("outbox round failed", "error", err)
+				break
+			}
+			if n < d.opts.Batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// loadFirings seeds the cooldowns from the outbox's delivered alerts, so a
+// restart does not reset them.
+func (d *Dispatcher) loadFirings(ctx context.Context) {
+	if !d.anyCooldown() {
+		return
+	}
+	msgs, err := d.opts.Queue.Messages(ctx, index.MessageFilter{Kind: news.MessageAlert, States: []news.MessageState{news.MessageDelivered}, Limit: 1000})
+	if err != nil {
+		d.log.Warn("cannot load past alerts for cooldowns", "error", err)
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range msgs {
+		if f, ok := d.fired[m.RuleID]; !ok || m.Delivered.After(f.at) {
+			d.fired[m.RuleID] = firing{at: m.Delivered, key: m.Event.Key}
+		}
+	}
+}
+
+func (d *Dispatcher) anyCooldown() bool {
+	for _, r := range d.rules {
+		if r.Cooldown > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// RunOnce leases one batch of due messages, delivers them and records each
+// outcome. It returns how many it leased.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	now := d.opts.Now()
+	msgs, err := d.opts.Queue.Lease(ctx, now, d.opts.Lease, d.opts.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("lease outbox: %w", err)
+	}
+	var g errgroup.Group
+	g.SetLimit(d.opts.Parallel)
+	for _, m := range msgs {
+		g.Go(func() error {
+			d.handle(ctx, m)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return len(msgs), nil
+}
+
+// handle delivers one leased message and stores the outcome. The store write
+// runs on a context that outlives a shutdown, so a delivered message is not
+// left to be sent again because the process was asked to stop.
+func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
+	store, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if until, wait := d.cooldown(m); wait {
+		m.NextAttempt = until
+		m.Attempts = max(m.Attempts-1, 0) // the lease counted an attempt that was not made
+		if err := d.opts.Queue.Update(store, m); err != nil {
+			d.log.Error("outbox update failed", "message", m.ID, "error", err)
+		}
+		d.log.Info("alert delayed by rule cooldown", "message", m.ID, "rule", m.RuleID, "until", until)
+		return
+	}
+	err := d.Deliver(ctx, m)
+	now := d.opts.Now()
+	switch {
+	case err == nil:
+		m.State, m.Delivered, m.LastError = news.MessageDelivered, now, ""
+		d.recordFiring(m, now)
+		d.log.Info("message delivered", "message", m.ID, "attempts", m.Attempts)
+	case ctx.Err() != nil:
+		// Shutting down: leave it pending; the lease brings it back.
+		m.LastError = err.Error()
+		m.NextAttempt = now
+	case errors.Is(err, ErrPermanent) || errors.Is(err, mail.ErrPermanent) ||
+		m.Attempts >= d.opts.MaxAttempts || (!m.Created.IsZero() && now.Sub(m.Created) > d.opts.MaxAge):
+		m.State, m.LastError = news.MessageExpired, err.Error()
+		d.log.Error("message expired", "message", m.ID, "attempts", m.Attempts, "error", err)
+	default:
+		m.LastError = err.Error()
+		m.NextAttempt = now.Add(retryDelay(d.opts.Backoff, d.opts.MaxBackoff, m.Attempts))
+		d.log.Warn("delivery failed, will retry", "message", m.ID, "attempts", m.Attempts, "next", m.NextAttempt, "error", err)
+	}
+	if err := d.opts.Queue.Update(store, m); err != nil {
+		d.log.Error("outbox update failed", "message", m.ID, "error", err)
+	}
+}
+
+// retryDelay is base·2^(attempts-1) capped at maxDelay, with ±20 % jitter
+// so messages that failed together do not retry together.
+func retryDelay(base, maxDelay time.Duration, attempts int) time.Duration {
+	d := base << min(max(attempts-1, 0), 30)
+	if d <= 0 || d > maxDelay {
+		d = maxDelay
+	}
+	return d + time.Duration(rand.Int64N(int64(d)*2/5+1)) - d/5
+}
+
+func (d *Dispatcher) cooldown(m news.Message) (time.Time, bool) {
+	if m.Kind != news.MessageAlert {
+		return time.Time{}, false
+	}
+	r, ok := d.rules[m.RuleID]
+	if !ok || r.Cooldown <= 0 {
+		return time.Time{}, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, ok := d.fired[m.RuleID]
+	if !ok || f.key == m.Event.Key {
+		return time.Time{}, false // the other channels of the same firing go now
+	}
+	until := f.at.Add(r.Cooldown)
+	return until, d.opts.Now().Before(until)
+}
+
+func (d *Dispatcher) recordFiring(m news.Message, at time.Time) {
+	if m.Kind != news.MessageAlert {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if f, ok := d.fired[m.RuleID]; !ok || f.key != m.Event.Key {
+		d.fired[m.RuleID] = firing{at: at, key: m.Event.Key}
+	}
+}
+
+// Deliver sends m through its channel once, without touching the outbox;
+// `minewatch alerts test` uses it directly.
+func (d *Dispatcher) Deliver(ctx context.Context, m news.Message) error {
+	switch m.Kind {
+	case news.MessageDigest:
+		return d.deliverDigest(ctx, m)
+	case news.MessageAlert, "":
+		return d.deliverAlert(ctx, m)
+	}
+	return fmt.Errorf("%w: message %s has unknown kind %q", ErrPermanent, m.ID, m.Kind)
+}
+
+func (d *Dispatcher) deliverDigest(ctx context.Context, m news.Message) error {
+	if d.opts.Digests == nil || d.opts.Mail == nil {
+		return fmt.Errorf("digest %s: no digest renderer or mail sender configured", m.ID)
+	}
+	msg, send, err := d.opts.Digests.RenderDigest(ctx, m)
+	if err != nil {
+		return fmt.Errorf("render digest %s: %w", m.ID, err)
+	}
+	if !send {
+		return nil
+	}
+	msg.ID = m.ID
+	return d.opts.Mail.Send(ctx, msg)
+}
+
+func (d *Dispatcher) deliverAlert(ctx context.Context, m news.Message) error {
+	r, ok := d.rules[m.RuleID]
+	if !ok {
+		return fmt.Errorf("%w: alert %s: no rule %q in the config", ErrPermanent, m.ID, m.RuleID)
+	}
+	var ch *Channel
+	for i := range r.Channels {
+		if r.Channels[i].ID == m.Channel {
+			ch = &r.Channels[i]
+		}
+	}
+	if ch == nil {
+		return fmt.Errorf("%w: alert %s: rule %s has no channel %q", ErrPermanent, m.ID, r.ID, m.Channel)
+	}
+	doc := d.document(ctx, m.Event)
+	n := newNotice(m, doc, d.opts.BaseURL, d.opts.Now())
+	switch ch.Kind {
+	case KindEmail:
+		if d.opts.Mail == nil {
+			return fmt.Errorf("alert %s: no mail sender configured", m.ID)
+		}
+		html, text, err := emailBodies(n)
+		if err != nil {
+			return err
+		}
+		return d.opts.Mail.Send(ctx, mail.Message{
+			ID: m.ID, To: ch.To, Subject: "[minewatch] " + n.Subject, HTML: html, Text: text,
+			Headers: map[string]string{"X-Minewatch-Rule": r.ID, "X-Minewatch-Event": m.Event.Key},
+		})
+	case KindWebhook:
+		body, err := jsonBody(n.Payload)
+		if err != nil {
+			return err
+		}
+		return d.post(ctx, m, ch, body)
+	case KindSlack:
+		body, err := slackBody(n)
+		if err != nil {
+			return err
+		}
+		return d.post(ctx, m, ch, body)
+	case KindTeams:
+		body, err := teamsBody(n)
+		if err != nil {
+			return err
+		}
+		return d.post(ctx, m, ch, body)
+	}
+	return fmt.Errorf("%w: alert %s: unknown channel kind %q", ErrPermanent, m.ID, ch.Kind)
+}
+
+// document loads the event's first article; without it (deleted, or a test
+// alert) the notification is built from the event alone.
+func (d *Dispatcher) document(ctx context.Context, ev news.Event) news.Document {
+	if d.opts.Docs == nil || ev.FirstArticleID == "" {
+		return news.Document{}
+	}
+	doc, err := d.opts.Docs.Get(ctx, ev.FirstArticleID)
+	if err != nil {
+		if !errors.Is(err, index.ErrNotFound) {
+			d.log.Warn("cannot load the event's article", "event", ev.Key, "article_id", ev.FirstArticleID, "error", err)
+		}
+		return news.Document{}
+	}
+	return doc
+}
+
+func (d *Dispatcher) post(ctx context.Context, m news.Message, ch *Channel, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: alert %s: %v", ErrPermanent, m.ID, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "minewatch")
+	if ch.Kind == KindWebhook {
+		req.Header.Set("X-Minewatch-Delivery", m.ID)
+		event := "alert"
+		if strings.HasPrefix(m.ID, "test/") {
+			event = "test"
+		}
+		req.Header.Set("X-Minewatch-Event", event)
+		if len(ch.Secret) > 0 {
+			req.Header.Set("X-Minewatch-Signature", Sign(ch.Secret, body))
+		}
+	}
+	resp, err := d.opts.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("post %s to %s: %w", m.ID, redact(ch.URL), err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	err = fmt.Errorf("post %s to %s: %s: %s", m.ID, redact(ch.URL), resp.Status, strings.TrimSpace(string(snippet)))
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+		return fmt.Errorf("%w: %v", ErrPermanent, err)
+	}
+	return err
+}
+
+// redact drops a webhook URL's path: Slack and Teams put the credential in it.
+func redact(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return "(webhook)"
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host + "/…"
+}
