@@ -104,6 +104,9 @@ type Result struct {
 	Articles    []news.Article  // new ones, fully built (ID = news.ArticleID(CanonicalURL), FirstSeen = now)
 	ItemErrors  []error         // per-item failures (page fetch/extract); not fatal for the source
 	NotBefore   time.Time       // earliest next check: max(now+ttl, max-age, Expires, Retry-After); zero when none
+	// Hub is the WebSub hub the feed advertises (<link rel="hub">), and Topic
+	// the feed URL to subscribe to there; both "" when none.
+	Hub, Topic string
 }
 
 // parseError marks a body that was fetched but could not be read as the
@@ -169,14 +172,36 @@ func (in *Ingester) Collect(ctx context.Context, src news.Source, st news.Source
 		return res, nil
 	}
 
+	return in.process(ctx, src, resp, known, res, now)
+}
+
+// CollectPushed reads a feed body that a WebSub hub pushed for src, as if
+// the feed had just been fetched: new items become articles, pages fetched as
+// usual. Validators and schedule are untouched; polling goes on as before.
+func (in *Ingester) CollectPushed(ctx context.Context, src news.Source, body []byte, contentType string, known index.URLChecker) (Result, error) {
+	if src.Kind != news.KindFeed && src.Kind != news.KindQuery {
+		return Result{}, fmt.Errorf("push for %s: %w %q (only feeds are pushed)", src.ID, ErrUnknownKind, src.Kind)
+	}
+	resp := &fetch.Response{URL: src.URL, Status: 200, Body: body, ContentType: contentType}
+	return in.process(ctx, src, resp, known, Result{}, in.now())
+}
+
+// process turns a fetched (or pushed) body into new articles.
+func (in *Ingester) process(ctx context.Context, src news.Source, resp *fetch.Response, known index.URLChecker, res Result, now time.Time) (Result, error) {
 	var (
 		cands    []candidate
 		ttl      time.Duration
 		itemErrs []error
+		err      error
 	)
 	switch src.Kind {
 	case news.KindFeed, news.KindQuery:
-		cands, ttl, itemErrs, err = in.fromFeed(src, resp)
+		var meta feedMeta
+		cands, meta, itemErrs, err = in.fromFeed(src, resp)
+		ttl, res.Hub = meta.ttl, meta.hub
+		if res.Hub != "" {
+			res.Topic = resp.URL
+		}
 	case news.KindListing:
 		cands, itemErrs, err = in.fromListing(src, resp)
 	case news.KindSitemap:
@@ -233,7 +258,7 @@ func (in *Ingester) Collect(ctx context.Context, src news.Source, st news.Source
 		}
 		res.Articles = append(res.Articles, a)
 	}
-	in.log.Debug("collected", "source", src.ID, "url", srcURL, "items", res.Items,
+	in.log.Debug("collected", "source", src.ID, "url", resp.URL, "items", res.Items,
 		"new", len(res.Articles), "item_errors", len(res.ItemErrors))
 	return res, nil
 }
@@ -308,14 +333,20 @@ func (in *Ingester) unknown(ctx context.Context, cands []candidate, known index.
 	return out, nil
 }
 
-func (in *Ingester) fromFeed(src news.Source, resp *fetch.Response) ([]candidate, time.Duration, []error, error) {
+// feedMeta is what a feed says about itself rather than its items.
+type feedMeta struct {
+	ttl time.Duration
+	hub string
+}
+
+func (in *Ingester) fromFeed(src news.Source, resp *fetch.Response) ([]candidate, feedMeta, []error, error) {
 	body, _, err := charset.ToUTF8(resp.Body, resp.ContentType)
 	if err != nil {
-		return nil, 0, nil, &parseError{fmt.Errorf("decode %s: %w", resp.URL, err)}
+		return nil, feedMeta{}, nil, &parseError{fmt.Errorf("decode %s: %w", resp.URL, err)}
 	}
 	f, err := feed.Parse(body, resp.URL)
 	if err != nil {
-		return nil, 0, nil, &parseError{err}
+		return nil, feedMeta{}, nil, &parseError{err}
 	}
 	var cands []candidate
 	var errs []error
@@ -347,7 +378,7 @@ func (in *Ingester) fromFeed(src news.Source, resp *fetch.Response) ([]candidate
 		}
 		cands = append(cands, c)
 	}
-	return cands, f.TTL, errs, nil
+	return cands, feedMeta{ttl: f.TTL, hub: f.Hub}, errs, nil
 }
 
 func (in *Ingester) fromListing(src news.Source, resp *fetch.Response) ([]candidate, []error, error) {

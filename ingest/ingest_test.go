@@ -453,3 +453,34 @@ func TestCollectCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// A hub pushes a feed body: its new items become articles with their pages,
+// and a fetched feed that names a hub reports it for subscription.
+func TestCollectPushedAndHub(t *testing.T) {
+	s := newSite(t)
+	in := newIngester(t, Options{})
+	pushed := `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+<title>Pushed</title><link>` + s.URL + `/</link>
+<atom:link rel="hub" href="https://hub.example.org/"/>
+<atom:link rel="self" href="` + s.URL + `/feed.xml"/>
+<item><title>Seimas votes</title><link>` + s.URL + `/news/seimas</link><pubDate>Thu, 08 May 2025 10:00:00 GMT</pubDate></item>
+</channel></rss>`
+	src := news.Source{ID: "lt", Kind: news.KindFeed, URL: s.URL + "/feed.xml", FetchPages: true}
+	res, err := in.CollectPushed(t.Context(), src, []byte(pushed), "application/rss+xml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Articles) != 1 || res.Articles[0].Text == "" {
+		t.Fatalf("pushed articles = %+v, want one with its page text", res.Articles)
+	}
+	if s.hitsOf("/feed.xml") != 0 || s.hitsOf("/news/seimas") != 1 {
+		t.Errorf("push fetched the feed %d times and the page %d times; want 0 and 1", s.hitsOf("/feed.xml"), s.hitsOf("/news/seimas"))
+	}
+	if res.Hub != "https://hub.example.org/" || res.Topic != src.URL {
+		t.Errorf("hub %q topic %q, want the advertised hub and the feed URL", res.Hub, res.Topic)
+	}
+	if _, err := in.CollectPushed(t.Context(), news.Source{ID: "l", Kind: news.KindListing}, []byte(pushed), "", nil); !errors.Is(err, ErrUnknownKind) {
+		t.Errorf("push to a listing source: err = %v, want ErrUnknownKind", err)
+	}
+}

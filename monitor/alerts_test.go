@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -71,5 +72,48 @@ func TestAlertsNeedAnOutbox(t *testing.T) {
 		Store: newMemStore(), Alerts: alertOnWithdrawal{}})
 	if err == nil {
 		t.Error("New accepted alerts with a store that has no outbox")
+	}
+}
+
+// pushCollector is a fakeCollector that also takes pushes and advertises a hub.
+type pushCollector struct {
+	fakeCollector
+	pushed []string
+}
+
+func (p *pushCollector) CollectPushed(_ context.Context, src news.Source, body []byte, _ string, _ index.URLChecker) (ingest.Result, error) {
+	p.pushed = append(p.pushed, src.ID)
+	return ingest.Result{Items: 1, Articles: []news.Article{article("p1", string(body))}}, nil
+}
+
+func TestPushAndHub(t *testing.T) {
+	st := newMemStore()
+	c := &pushCollector{fakeCollector: fakeCollector{results: map[string]ingest.Result{
+		"a": {Items: 1, Hub: "https://hub.example.org/", Topic: "https://example.org/a.xml"},
+	}}}
+	var hubs []string
+	mon, err := New(Options{Sources: sources("a", "b"), Shard: Shard{Index: 1, Count: 1}, Collector: c,
+		Classifier: keywordClassifier{}, Store: st,
+		OnHub: func(_ context.Context, src news.Source, hub, topic string) {
+			hubs = append(hubs, src.ID+" "+hub+" "+topic)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mon.RunOnce(t.Context(), []string{"a"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(hubs) != 1 || hubs[0] != "a https://hub.example.org/ https://example.org/a.xml" {
+		t.Errorf("OnHub calls = %q", hubs)
+	}
+	out, err := mon.Push(t.Context(), "b", []byte("Lithuania withdraw notice"), "application/rss+xml")
+	if err != nil || out.Indexed != 1 || len(out.NewEvents) != 1 {
+		t.Fatalf("push: %+v, %v; want one article indexed with its new event", out, err)
+	}
+	if _, ok := st.states["b"]; ok {
+		t.Error("a push changed the source's polling state")
+	}
+	if _, err := mon.Push(t.Context(), "zz", nil, ""); !errors.Is(err, ErrUnknownSource) {
+		t.Errorf("push for an unknown source: %v", err)
 	}
 }

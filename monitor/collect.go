@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minewatch/minewatch/index"
+	"github.com/minewatch/minewatch/ingest"
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/news"
 )
@@ -90,6 +91,9 @@ func (mon *Monitor) collect(ctx context.Context, src news.Source) Outcome {
 		}
 		st.ArticlesTotal += out.Indexed
 		notBefore = res.NotBefore
+		if res.Hub != "" && mon.opts.OnHub != nil {
+			mon.opts.OnHub(wctx, src, res.Hub, res.Topic)
+		}
 	}
 	st.NextCheck = nextRun(src.ID, mon.schedules[src.ID], now, notBefore, st.ConsecutiveFailures)
 	if serr := mon.opts.Store.SaveSourceState(wctx, st); serr != nil {
@@ -246,8 +250,45 @@ func (mon *Monitor) record(src news.Source, st news.SourceState, out Outcome) {
 	mon.log.Info("source collected", attrs...)
 }
 
+// Pusher is a Collector that also reads feed bodies a WebSub hub pushed.
+type Pusher interface {
+	CollectPushed(ctx context.Context, src news.Source, body []byte, contentType string, known index.URLChecker) (ingest.Result, error)
+}
+
+// ErrUnknownSource is returned by Push for a source id not in the config.
+var ErrUnknownSource = errors.New("monitor: unknown source")
+
+// Push runs a pushed feed body through classify → index → events, like a
+// fetch of its source, without touching the source's polling state. Any
+// worker may take a push, whichever owns the source's polling.
+func (mon *Monitor) Push(ctx context.Context, sourceID string, body []byte, contentType string) (Outcome, error) {
+	src, ok := mon.all[sourceID]
+	if !ok {
+		return Outcome{}, fmt.Errorf("push for %q: %w", sourceID, ErrUnknownSource)
+	}
+	p, ok := mon.opts.Collector.(Pusher)
+	if !ok {
+		return Outcome{}, errors.New("monitor: the collector cannot read pushed feeds")
+	}
+	start := mon.opts.Now()
+	out := Outcome{SourceID: sourceID, Topics: map[string]int{}}
+	res, err := p.CollectPushed(ctx, src, body, contentType, mon.opts.Store)
+	if err != nil {
+		return out, err
+	}
+	out.Items, out.ItemErrors, out.New = res.Items, res.ItemErrors, len(res.Articles)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	err = mon.store(wctx, src, res.Articles, &out)
+	out.Duration = mon.opts.Now().Sub(start)
+	mon.log.Info("push collected", "source", sourceID, "items", out.Items, "new", out.New, "indexed", out.Indexed, "error", err)
+	return out, err
+}
+
 // RunOnce collects the given sources now (all when ids is empty), whatever
-// their schedule, and reports each outcome to progress as it completes.
+// their schedule, and reports each outcome to progress as it completes. The
+// outcomes are in the order of ids (or of the configured sources); the
+// collections run spread over the sources' hosts (see interleaveHosts).
 func (mon *Monitor) RunOnce(ctx context.Context, ids []string, progress func(Outcome)) ([]Outcome, error) {
 	if err := mon.load(ctx); err != nil {
 		return nil, err
@@ -256,10 +297,14 @@ func (mon *Monitor) RunOnce(ctx context.Context, ids []string, progress func(Out
 	if err != nil {
 		return nil, err
 	}
+	mon.mu.Lock()
+	order := interleaveHosts(len(srcs), func(i int) string { return mon.fetchURLLocked(srcs[i]) })
+	mon.mu.Unlock()
 	outs := make([]Outcome, len(srcs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(mon.opts.Workers)
-	for i, src := range srcs {
+	for _, i := range order {
+		src := srcs[i]
 		g.Go(func() error {
 			outs[i] = mon.collect(gctx, src)
 			if progress != nil {

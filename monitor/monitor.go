@@ -63,7 +63,10 @@ type Options struct {
 	OnNewEvent func(ctx context.Context, ev news.Event)
 	// Alerts, when set, enqueues alerts for new events; the Store must then
 	// implement index.Outbox.
-	Alerts     Alerter
+	Alerts Alerter
+	// OnHub is called after a successful fetch of a feed that advertises a
+	// WebSub hub, so the caller can subscribe (and get pushes in seconds).
+	OnHub      func(ctx context.Context, src news.Source, hub, topic string)
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics are kept but not exported
 	Now        func() time.Time      // nil: time.Now
@@ -77,6 +80,7 @@ type Monitor struct {
 	m         *metrics
 	schedules map[string]cron.Schedule
 	stories   *story.Grouper
+	all       map[string]news.Source // every configured source, this worker's or not (pushes)
 
 	mu       sync.Mutex
 	states   map[string]news.SourceState
@@ -103,6 +107,10 @@ func New(opts Options) (*Monitor, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	all := make(map[string]news.Source, len(opts.Sources))
+	for _, src := range opts.Sources {
+		all[src.ID] = src
+	}
 	opts.Sources = opts.Shard.Select(opts.Sources)
 	log := opts.Logger
 	if log == nil {
@@ -115,6 +123,7 @@ func New(opts Options) (*Monitor, error) {
 		schedules: make(map[string]cron.Schedule, len(opts.Sources)),
 		states:    make(map[string]news.SourceState),
 		inFlight:  make(map[string]bool),
+		all:       all,
 	}
 	finder, _ := opts.Store.(index.StoryFinder) // nil: near-duplicates grouped within a batch only
 	mon.stories = story.NewGrouper(finder)
@@ -204,8 +213,8 @@ func (mon *Monitor) dispatch(ctx context.Context, jobs chan<- news.Source) {
 	}
 }
 
-// due returns the sources whose next check has come, earliest first, and marks
-// them in flight.
+// due returns the sources whose next check has come, and marks them in flight.
+// They are earliest first, then spread over their hosts (see interleaveHosts).
 func (mon *Monitor) due(now time.Time) []news.Source {
 	mon.mu.Lock()
 	defer mon.mu.Unlock()
@@ -221,7 +230,20 @@ func (mon *Monitor) due(now time.Time) []news.Source {
 	sort.SliceStable(out, func(i, j int) bool {
 		return mon.states[out[i].ID].NextCheck.Before(mon.states[out[j].ID].NextCheck)
 	})
-	return out
+	spread := make([]news.Source, 0, len(out))
+	for _, i := range interleaveHosts(len(out), func(i int) string { return mon.fetchURLLocked(out[i]) }) {
+		spread = append(spread, out[i])
+	}
+	return spread
+}
+
+// fetchURLLocked is where src is fetched: a permanent redirect moved it.
+// mon.mu must be held.
+func (mon *Monitor) fetchURLLocked(src news.Source) string {
+	if u := mon.states[src.ID].URL; u != "" {
+		return u
+	}
+	return src.URL
 }
 
 func (mon *Monitor) release(id string) {
