@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ import (
 	"github.com/minewatch/minewatch/monitor"
 	"github.com/minewatch/minewatch/news"
 	"github.com/minewatch/minewatch/web"
+	"github.com/minewatch/minewatch/websub"
 )
 
 // app is the pipeline built from one config: the composition root's product.
@@ -29,7 +31,8 @@ type app struct {
 	store      *disk.Store
 	classifier *classify.Classifier
 	monitor    *monitor.Monitor
-	alerting   *alerting // nil when the config has no alerts or subscribers
+	alerting   *alerting          // nil when the config has no alerts or subscribers
+	websub     *websub.Subscriber // nil without web.base_url (hubs need a public callback)
 }
 
 // buildOptions tweak what build makes, for the demo and tests.
@@ -94,6 +97,13 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 			}
 		}
 	}
+	if cfg.Web.BaseURL != "" {
+		if a.websub, err = newWebSub(a, cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		mopts.OnHub = a.subscribeHub
+	}
 	a.monitor, err = monitor.New(mopts)
 	if err != nil {
 		st.Close()
@@ -103,6 +113,33 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// newWebSub keeps WebSub subscriptions in the data dir; a verified push goes
+// through the same pipeline as a fetch of its source.
+func newWebSub(a *app, cfg *config.Config, log *slog.Logger) (*websub.Subscriber, error) {
+	return websub.New(websub.Options{
+		CallbackBase: cfg.Web.BaseURL,
+		File:         filepath.Join(cfg.Index.Dir, "websub.json"),
+		Logger:       log,
+		Deliver: func(ctx context.Context, sourceID string, body []byte) error {
+			_, err := a.monitor.Push(ctx, sourceID, body, "")
+			return err
+		},
+	})
+}
+
+// subscribeHub subscribes to a feed's hub unless a live subscription exists;
+// the subscriber renews those before they expire.
+func (a *app) subscribeHub(ctx context.Context, src news.Source, hub, topic string) {
+	for _, s := range a.websub.Subscriptions() {
+		if s.SourceID == src.ID && s.Hub == hub && s.Topic == topic && time.Until(s.Expires) > 0 {
+			return
+		}
+	}
+	if err := a.websub.Subscribe(ctx, src.ID, hub, topic); err != nil {
+		a.log.Warn("websub subscribe failed; polling goes on", "source", src.ID, "hub", hub, "error", err)
+	}
+}
 
 // newClassifier compiles the config's topics and rules; each bad rule is
 // reported with the file, line and column of its query.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -66,9 +67,16 @@ source id), while state, events and alert claims live in the shared index.`,
 // serve runs the monitor and the web server until ctx ends or either fails.
 // extra, when set, runs beside them (the demo's bootstrap fetch).
 func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Context) error) error {
-	handler, err := a.webServer()
+	webHandler, err := a.webServer()
 	if err != nil {
 		return err
+	}
+	var handler http.Handler = webHandler
+	if a.websub != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/websub/", a.websub)
+		mux.Handle("/", webHandler)
+		handler = mux
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -98,10 +106,30 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 	if extra != nil {
 		eg.Go(func() error { return extra(gctx) })
 	}
+	if sub := a.websub; sub != nil {
+		eg.Go(func() error { return renewLoop(gctx, sub.Renew, time.Hour, a.log) })
+	}
 	if al := a.alerting; al != nil {
 		eg.Go(func() error { return al.dispatcher.Run(gctx) })
 		eg.Go(func() error { return al.scheduler.Run(gctx) })
 	}
 	a.log.Info("minewatch is running", "url", "http://"+ln.Addr().String()+"/", "index", a.cfg.Index.Dir)
 	return eg.Wait()
+}
+
+// renewLoop renews WebSub leases every interval until ctx ends; a failed
+// renewal is logged and retried next time (polling covers the gap).
+func renewLoop(ctx context.Context, renew func(context.Context) error, every time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := renew(ctx); err != nil {
+				log.Warn("websub renewal failed", "error", err)
+			}
+		}
+	}
 }
