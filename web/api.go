@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -56,6 +58,7 @@ type apiSearch struct {
 	NextCursor string                        `json:"next_cursor"`
 	Facets     map[string][]index.FacetCount `json:"facets"`
 	Results    []apiResult                   `json:"results"`
+	Histogram  []index.DayCount              `json:"histogram,omitempty"`
 }
 
 type apiResult struct {
@@ -80,6 +83,15 @@ func (s *Server) handleAPISearch(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		q, err = p.query(s.now())
 	}
+	if err == nil {
+		switch h := r.URL.Query().Get("histogram"); h {
+		case "1", "true":
+			q.Histogram = true
+		case "", "0", "false":
+		default:
+			err = fmt.Errorf("%w: histogram %q: want 1 or 0", ErrBadParameter, h)
+		}
+	}
 	if err != nil {
 		s.writeProblem(w, r, http.StatusBadRequest, problemBadParameter, "Bad search parameter", badParamMessage(err))
 		return
@@ -102,6 +114,9 @@ func (s *Server) handleAPISearch(w http.ResponseWriter, r *http.Request) {
 		NextCursor: hits.NextCursor,
 		Facets:     make(map[string][]index.FacetCount, len(hits.Facets)),
 		Results:    make([]apiResult, 0, len(hits.Docs)),
+	}
+	if q.Histogram {
+		out.Histogram = nonNil(hits.Histogram)
 	}
 	for name, counts := range hits.Facets {
 		if counts == nil {
@@ -156,6 +171,17 @@ type apiArticle struct {
 	FirstSeen      *time.Time          `json:"first_seen"`
 	StoryID        string              `json:"story_id"`
 	Classification news.Classification `json:"classification"`
+	// OtherOutlets are near-duplicates (same StoryID) when the searcher can
+	// list stories; [] otherwise.
+	OtherOutlets []apiOutlet `json:"other_outlets"`
+}
+
+type apiOutlet struct {
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	Source    string     `json:"source"`
+	URL       string     `json:"url"`
+	Published *time.Time `json:"published"`
 }
 
 func (s *Server) handleAPIArticle(w http.ResponseWriter, r *http.Request) {
@@ -183,6 +209,7 @@ func (s *Server) handleAPIArticle(w http.ResponseWriter, r *http.Request) {
 		Authors: nonNil(doc.Authors), SiteName: doc.SiteName,
 		Published: optTime(doc.Published), PublishedFrom: doc.PublishedFrom,
 		FirstSeen: optTime(doc.FirstSeen), StoryID: doc.StoryID, Classification: c,
+		OtherOutlets: s.otherOutlets(ctx, doc, nil),
 	})
 }
 
@@ -264,4 +291,14 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(openAPIDoc)
 }

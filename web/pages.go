@@ -81,6 +81,13 @@ type searchPage struct {
 	ClearURL    string
 	RelevantOff bool
 	SortDate    bool
+	Chart       volumeChart
+	ExportCSV   string
+	ExportJSON  string
+	SaveEnabled bool
+	Saved       []savedView
+	CSRF        string
+	SaveFields  []hiddenInput // the whole current state, for the save form
 }
 
 // facetOrder lists the facets in the order the page shows them.
@@ -101,6 +108,11 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request) {
 	p, perr := parseParams(r.URL.Query())
 	page := searchPage{Title: "Search", Nav: "search", P: p}
 	page.fillForm()
+	if s.saved != nil {
+		page.SaveEnabled = true
+		page.CSRF = csrfToken(w, r)
+		page.Saved = s.savedViews(r)
+	}
 
 	if perr != nil {
 		page.ParamError = badParamMessage(perr)
@@ -113,6 +125,9 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "search", page)
 		return
 	}
+	// The volume chart shows the whole result set, so only the first page
+	// pays for it.
+	q.Histogram = p.Cursor == ""
 	hits, err := s.search.Search(ctx, q)
 	switch {
 	case errors.Is(err, index.ErrBadQuery):
@@ -153,7 +168,35 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request) {
 		first.Cursor = ""
 		page.FirstURL = "/?" + first.values().Encode()
 	}
+	if q.Histogram {
+		to := s.now()
+		if !q.Until.IsZero() {
+			to = q.Until.Add(-time.Nanosecond)
+		}
+		page.Chart = buildChart("Matching articles per day", hits.Histogram, q.Since, to, chartSplit(p))
+	}
+	whole := p.clone()
+	whole.Cursor = ""
+	enc := whole.values().Encode()
+	page.ExportCSV, page.ExportJSON = "/export.csv?"+enc, "/export.json?"+enc
+	if page.SaveEnabled {
+		for k, vs := range whole.values() {
+			for _, v := range vs {
+				page.SaveFields = append(page.SaveFields, hiddenInput{k, v})
+			}
+		}
+		slices.SortStableFunc(page.SaveFields, func(a, b hiddenInput) int { return strings.Compare(a.Name, b.Name) })
+	}
 	s.render(w, r, http.StatusOK, "search", page)
+}
+
+// chartSplit draws topic lines, unless the search is narrowed to one topic,
+// where countries tell more.
+func chartSplit(p searchParams) string {
+	if len(p.Topics) == 1 {
+		return "country"
+	}
+	return "topic"
 }
 
 // fillForm prepares the parts of the form that do not depend on results.
@@ -342,6 +385,8 @@ type articlePage struct {
 	Topics        []topicView
 	Entities      []entityView
 	HasHighlights bool
+	Outlets       []apiOutlet
+	StoryEnabled  bool
 }
 
 type topicView struct {
@@ -373,15 +418,18 @@ func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) {
 			"The index did not answer. Please try again in a moment.")
 		return
 	}
+	names := s.sourceNames(ctx)
 	page := articlePage{
-		Title:     firstNonEmpty(strings.TrimSpace(doc.Title), "(untitled)"),
-		Nav:       "search",
-		Doc:       doc,
-		Source:    displaySource(doc, s.sourceNames(ctx)),
-		Date:      doc.Published,
-		Original:  webURL(doc.URL),
-		Canonical: webURL(doc.CanonicalURL),
-		TitleSegs: highlight(firstNonEmpty(doc.Title, "(untitled)"), documentMarks(doc, news.FieldTitle)),
+		Title:        firstNonEmpty(strings.TrimSpace(doc.Title), "(untitled)"),
+		Nav:          "search",
+		Doc:          doc,
+		Source:       displaySource(doc, names),
+		Outlets:      s.otherOutlets(ctx, doc, names),
+		StoryEnabled: s.stories != nil,
+		Date:         doc.Published,
+		Original:     webURL(doc.URL),
+		Canonical:    webURL(doc.CanonicalURL),
+		TitleSegs:    highlight(firstNonEmpty(doc.Title, "(untitled)"), documentMarks(doc, news.FieldTitle)),
 	}
 	if page.Canonical == page.Original {
 		page.Canonical = ""

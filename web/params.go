@@ -369,3 +369,6 @@ func truncateUTF8(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// Encoded is the URL query of the state, for links in templates.
+func (p searchParams) Encoded() string { return p.values().Encode() }

@@ -21,6 +21,9 @@ func TestParsePagesFailsFast(t *testing.T) {
 		"templates/article.html": {Data: []byte(`{{define "content"}}a{{end}}`)},
 		"templates/sources.html": {Data: []byte(`{{define "content"}}src{{end}}`)},
 		"templates/error.html":   {Data: []byte(`{{define "content"}}e{{end}}`)},
+		"templates/events.html":  {Data: []byte(`{{define "content"}}ev{{end}}`)},
+		"templates/country.html": {Data: []byte(`{{define "content"}}c{{end}}`)},
+		"templates/parts.html":   {Data: []byte(`{{define "chart"}}{{end}}`)},
 	}
 	tests := []struct {
 		name    string
@@ -32,6 +35,7 @@ func TestParsePagesFailsFast(t *testing.T) {
 		{"unclosed action", "templates/article.html", `{{define "content"}}{{.Title{{end}}`, true},
 		{"unknown function", "templates/search.html", `{{define "content"}}{{nosuchfunc .}}{{end}}`, true},
 		{"missing page", "templates/error.html", "", true},
+		{"missing partials", "templates/parts.html", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

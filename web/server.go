@@ -1,5 +1,5 @@
-// Package web serves minewatch to analysts: the search page, the article and
-// source-health views, the JSON API, and the health and metrics endpoints.
+// Package web serves minewatch to analysts: search, article, events and source-health
+// views, saved searches with Atom feeds and exports, the JSON API, health and metrics.
 package web
 
 import (
@@ -56,6 +56,30 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Now anchors the date presets; nil means time.Now.
 	Now func() time.Time
+	// Events backs /events (treaty moves per country); nil shows the treaty
+	// status table and map without timelines.
+	Events EventLister
+	// Saved backs saved searches and their Atom feeds; nil hides the feature.
+	Saved SearchSaver
+	// Registerer receives the web's request metrics (requests by route and
+	// status, latency); nil means none are kept. Pass the registry whose
+	// Gatherer serves /metrics.
+	Registerer prometheus.Registerer
+}
+
+// EventLister lists recorded treaty moves (index.EventStore's read half).
+type EventLister interface {
+	Events(ctx context.Context, f index.EventFilter) ([]news.Event, error)
+}
+
+// SearchSaver keeps analysts' saved searches; index.SearchSaver satisfies it.
+type SearchSaver = index.SearchSaver
+
+// StoryLister is an optional extension of Searcher: when the searcher also
+// lists the documents of a story (near-duplicates grouped by StoryID), the
+// article view shows "+N other outlets". index.Store has no such method yet.
+type StoryLister interface {
+	StoryDocuments(ctx context.Context, storyID string, limit int) ([]news.Document, error)
 }
 
 // ErrNoSearcher is returned by New when Options.Searcher is nil.
@@ -78,6 +102,10 @@ type Server struct {
 	pages    map[string]*template.Template
 	styleTag string // content hash, for cache busting and ETag
 	handler  http.Handler
+	events   EventLister
+	saved    SearchSaver
+	stories  StoryLister // nil when the searcher cannot list stories
+	metrics  *httpMetrics
 }
 
 // New builds the server and parses every template, so a broken template fails
@@ -92,7 +120,10 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Logger,
 		ready:   opts.Ready,
 		now:     opts.Now,
+		events:  opts.Events,
+		saved:   opts.Saved,
 	}
+	s.stories, _ = opts.Searcher.(StoryLister)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -107,6 +138,11 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = pages
+	if opts.Registerer != nil {
+		if s.metrics, err = newHTTPMetrics(opts.Registerer); err != nil {
+			return nil, err
+		}
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleSearchPage)
@@ -116,6 +152,19 @@ func New(opts Options) (*Server, error) {
 	mux.HandleFunc("GET /api/search", s.handleAPISearch)
 	mux.HandleFunc("GET /api/articles/{id}", s.handleAPIArticle)
 	mux.HandleFunc("GET /api/sources", s.handleAPISources)
+	mux.HandleFunc("GET /events", s.handleEventsPage)
+	mux.HandleFunc("GET /events/{country}", s.handleCountryPage)
+	mux.HandleFunc("GET /api/events", s.handleAPIEvents)
+	mux.HandleFunc("GET /api/events/{country}", s.handleAPICountry)
+	mux.HandleFunc("GET /export.csv", s.handleExportCSV)
+	mux.HandleFunc("GET /export.json", s.handleExportJSON)
+	mux.HandleFunc("GET /api/export", s.handleExportJSON)
+	mux.HandleFunc("POST /saved", s.handleSave)
+	mux.HandleFunc("GET /saved/{id}", s.handleSaved)
+	mux.HandleFunc("POST /saved/{id}/delete", s.handleDeleteSaved)
+	mux.HandleFunc("DELETE /saved/{id}", s.handleDeleteSaved)
+	mux.HandleFunc("GET /api/saved", s.handleAPISaved)
+	mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
 	mux.HandleFunc("GET /api/", s.handleAPINotFound)
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
@@ -128,6 +177,9 @@ func New(opts Options) (*Server, error) {
 	mux.HandleFunc("GET /", s.handleNotFound)
 
 	s.handler = s.logRequests(s.recoverPanics(securityHeaders(mux)))
+	if s.metrics != nil {
+		s.handler = s.metrics.wrap(s.handler)
+	}
 	return s, nil
 }
 
@@ -138,7 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // pageFiles are the pages; each is parsed together with layout.html so they
 // can all define the same "title" and "content" blocks.
-var pageFiles = []string{"search", "article", "sources", "error"}
+var pageFiles = []string{"search", "article", "sources", "error", "events", "country"}
 
 func parsePages(fsys fs.FS, styleTag string) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -154,8 +206,11 @@ func parsePages(fsys fs.FS, styleTag string) (map[string]*template.Template, err
 		"webURL":       webURL,
 		"pluralize":    pluralize,
 		"pathEscape":   url.PathEscape,
+		"day":          func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"isoDay":       func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		"stageLabel":   stageLabel,
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/parts.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout template: %w", err)
 	}

@@ -245,7 +245,7 @@ func TestSearchPage(t *testing.T) {
 	}
 	q := ts.search.lastQuery(t)
 	want := index.Query{Text: "ottawa", Countries: []string{"PL"}, Since: testNow.Add(-7 * 24 * time.Hour),
-		Sort: index.SortDate, Limit: defaultLimit, RelevantOnly: true, Facets: true}
+		Sort: index.SortDate, Limit: defaultLimit, RelevantOnly: true, Facets: true, Histogram: true}
 	if !reflect.DeepEqual(q, want) {
 		t.Errorf("query = %+v, want %+v", q, want)
 	}

@@ -20,6 +20,9 @@ type benchmark struct {
 func benchmarks() map[string]benchmark {
 	return map[string]benchmark{
 		// Each benchmark adds one line here.
+		"search":   {"search latency through the HTTP API", benchSearch},
+		"extract":  {"issue #3 a: extraction F1 and pages/s vs go-trafilatura and go-readability", benchExtract},
+		"feedfarm": {"issue #3 b: 10,000 feeds, first and steady cycle vs a bare loop", benchFeedFarm},
 	}
 }
 

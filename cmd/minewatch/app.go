@@ -197,9 +197,12 @@ func newFetcher(cfg *config.Config, log *slog.Logger) (*fetch.Fetcher, error) {
 // webServer builds the HTTP handler over the app's index and monitor.
 func (a *app) webServer() (*web.Server, error) {
 	opts := web.Options{
-		Searcher: a.store,
-		Logger:   a.log,
-		Gatherer: a.reg,
+		Searcher:   a.store,
+		Events:     a.store,
+		Saved:      a.store,
+		Logger:     a.log,
+		Gatherer:   a.reg,
+		Registerer: a.reg,
 		Ready: func(ctx context.Context) error {
 			_, err := a.store.Stats(ctx)
 			return err
