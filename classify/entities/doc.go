@@ -24,16 +24,23 @@
 // For each sentence the extractor finds country mentions and cues. An action
 // belongs to the nearest country named before its cue in the same clause (with
 // the countries listed together with it), else the nearest after it; objects of
-// prepositions ("to Ukraine", "w Sejmie") and places never act. A parliament as
-// subject makes a decision a vote. Cues inside background clauses ("six months
-// after it notified..."), next to history markers (old years, "earlier", "in
-// March") or hedges ("is examining whether") give nothing; negated withdrawal
-// means the country stays; future steps give nothing, except that an announced
-// intention to leave is the announcement. A bare "left the treaty" takes the
-// stage the headline reports. Only countries in the headline or lead, or joining
-// the reported step ("also", "the same day"), keep treaty moves; one withdrawal
-// stage, the latest, is kept per country, and an action counts only under its
-// topic. The rules are those of ../shared/eval/README.md.
+// prepositions ("to Ukraine", "w Sejmie", and every member of "in Laos, Iraq
+// and Angola"), object case endings (Finnish "Ukrainalle", Latvian "Ukrainai")
+// and places never act. A parliament as subject makes a decision a vote; a
+// stage in the headline or lead that names no country ("the president signed
+// the law") belongs to the country whose withdrawal the article reports. Cues
+// inside background clauses ("six months after it notified..."), next to
+// history markers (old years that date an event, not "the 1997 treaty";
+// "earlier", "in March") or hedges ("is examining whether") give nothing;
+// negated withdrawal means the country stays; future steps give nothing, except
+// that an announced intention to leave is the announcement. A bare "left the
+// treaty" takes the stage the headline reports. Victims named a sentence away
+// from their attack ("Three people were injured.") are placed where the
+// sentence before or the headline put it, with its weapon; staying in "both
+// conventions" is remain for both treaties. Only countries in the headline or
+// lead, or joining the reported step ("also", "the same day"), keep treaty
+// moves; one withdrawal stage, the latest, is kept per country, and an action
+// counts only under its topic. The rules are those of ../shared/eval/README.md.
 package entities
 
 //go:generate go run gen_names.go

@@ -133,8 +133,10 @@ type sentence struct {
 	background [][2]int // token ranges of clauses opened by "after", "since", "which"...
 	ccm, apm   bool
 	apmWeak    bool
-	lead       bool   // the headline or the first sentence of the text
-	lang       string // the article's language
+	lead       bool      // the headline or the first sentence of the text
+	prev       *sentence // the sentence before, in the same field; nil for the first
+	head       *sentence // the headline's first sentence; nil when there is no headline
+	lang       string    // the article's language
 }
 
 func (s *sentence) has(class string, from, to int) bool {
@@ -157,7 +159,7 @@ func (s *sentence) inBackground(i int) bool {
 
 // candidate is one entity before stages are resolved and duplicates removed.
 type candidate struct {
-	code    string
+	code    string // "" for a stage whose sentence names no country ("the law was signed")
 	action  news.Action
 	generic bool // a bare "withdraw"/"left": its stage comes from the article
 	sent    *sentence
@@ -190,6 +192,18 @@ func (x *Extractor) ExtractAt(published time.Time, title, text, language string,
 	body := x.analyse(news.FieldText, text, language)
 	if len(body) > 0 {
 		body[0].lead = true
+	}
+	var head *sentence
+	if len(sents) > 0 {
+		head = sents[0]
+	}
+	for _, part := range [][]*sentence{sents, body} {
+		for i, s := range part {
+			s.head = head
+			if i > 0 {
+				s.prev = part[i-1]
+			}
+		}
 	}
 	sents = append(sents, body...)
 	// Years are dated against the article (else the clock); only years two or
@@ -321,7 +335,10 @@ func (x *Extractor) contextOf(s *sentence, h hit, refYear int, lang string) cont
 		c.future = true
 	}
 	for _, hh := range s.hits {
-		if hh.cue.class == "history" && s.inBackground(hh.first) == c.background {
+		// A marker inside the cue belongs to its phrase: Polish "nie jest już
+		// stroną" is "no longer a party", not "already".
+		inside := hh.first >= h.first && hh.last <= h.last
+		if hh.cue.class == "history" && !inside && s.inBackground(hh.first) == c.background {
 			c.history = true
 		}
 	}
@@ -329,11 +346,29 @@ func (x *Extractor) contextOf(s *sentence, h hit, refYear int, lang string) cont
 		if s.inBackground(i) != c.background {
 			continue
 		}
-		if y, ok := yearOf(s.toks[i].Text); ok && y <= refYear-2 {
+		if y, ok := yearOf(s.toks[i].Text); ok && y <= refYear-2 && !yearAttribute(s, i) {
 			c.history = true
 		}
 	}
 	return c
+}
+
+// yearAttribute reports whether the year at token i names a thing rather than
+// dates an event: "the 1997 treaty", "the 2008 Convention on Cluster
+// Munitions", "1997 m. konvencija" date the treaty, not the news.
+func yearAttribute(s *sentence, i int) bool {
+	if i > s.lo && s.toks[i-1].Text == "the" {
+		return true
+	}
+	for _, h := range s.hits {
+		switch h.cue.class {
+		case "treaty", "apm", "ccm":
+			if h.first == i+1 || (h.first == i+2 && len(s.toks[i+1].Text) <= 2) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (x *Extractor) sentenceCandidates(s *sentence, refYear int, lang string) []candidate {
@@ -375,6 +410,13 @@ func (x *Extractor) sentenceCandidates(s *sentence, refYear int, lang string) []
 			}
 			subj := subjects(s, h, true, false)
 			if len(subj) == 0 {
+				// "The law was signed on Friday": the stage is reported, the
+				// country is the one the article is about (see resolveStages).
+				// Only the headline and lead report the article's own event;
+				// further down such sentences explain the procedure.
+				if a, explicit := stageAction[class]; explicit && s.lead && !c.negated && !(c.future && a != news.ActionWithdrawAnnounce) {
+					out = append(out, candidate{action: a, sent: s})
+				}
 				continue
 			}
 			if c.negated {
@@ -436,19 +478,42 @@ func (x *Extractor) sentenceCandidates(s *sentence, refYear int, lang string) []
 			if c.hedged || c.negated {
 				continue
 			}
-			var cs []string
-			for _, m := range s.mentions {
-				if attacker(s, m) || slices.Contains(useSubjects, m.Code) || slices.Contains(cs, m.Code) {
-					continue
-				}
-				{
-					cs = append(cs, m.Code)
+			cs := casualtyCountries(s, useSubjects)
+			// "Three people were injured." names no place: the victims are
+			// where the sentence before or the headline put the attack.
+			for _, o := range []*sentence{s.prev, s.head} {
+				if len(cs) == 0 && o != nil && o != s {
+					cs = casualtyCountries(o, useSubjects)
 				}
 			}
 			add(cs, news.ActionCasualties, false)
 		}
 	}
 	return out
+}
+
+// casualtyCountries are the countries and places of s that are not the side
+// that fired.
+func casualtyCountries(s *sentence, useSubjects []string) []string {
+	var cs []string
+	for _, m := range s.mentions {
+		if attacker(s, m) || slices.Contains(useSubjects, m.Code) || slices.Contains(cs, m.Code) || isUseSubject(s, m) {
+			continue
+		}
+		cs = append(cs, m.Code)
+	}
+	return cs
+}
+
+// isUseSubject reports whether m is the subject of a use cue of its sentence
+// ("Russia struck Kharkiv with cluster munitions").
+func isUseSubject(s *sentence, m Mention) bool {
+	for _, h := range s.hits {
+		if h.cue.class == "use" && m.last < h.first && slices.ContainsFunc(subjects(s, h, false, false), func(o Mention) bool { return o.first == m.first }) {
+			return true
+		}
+	}
+	return false
 }
 
 func codes(ms []Mention) []string {
@@ -523,7 +588,30 @@ func byLanguage(words map[string]string) map[string]map[string]bool {
 	return out
 }
 
+// objectEndings are case endings that make a country an indirect object or a
+// place in languages without prepositions for it: Finnish "Ukrainalle" and
+// Estonian "Ukrainale" (to Ukraine), Latvian and Lithuanian "Ukrainai"; no
+// country's nominative ends so.
+var objectEndings = map[string][]string{
+	"fi": {"lle"}, "et": {"le"}, "lv": {"ai"}, "lt": {"ai"},
+}
+
+// objectForms are dative forms that never name an actor: Ukrainian "Україні",
+// Russian "Украине" ("allocates to Ukraine", "in Ukraine").
+var objectForms = foldSet("Україні Украине")
+
 func isObject(s *sentence, m Mention) bool {
+	if m.Kind == KindName && m.first == m.last {
+		w := s.toks[m.first].Text
+		if objectForms[w] {
+			return true
+		}
+		for _, e := range objectEndings[s.lang] {
+			if strings.HasSuffix(w, e) {
+				return true
+			}
+		}
+	}
 	if m.first == s.lo {
 		return false
 	}
@@ -543,7 +631,9 @@ func isObject(s *sentence, m Mention) bool {
 }
 
 func attacker(s *sentence, m Mention) bool {
-	return m.last+1 < s.hi && attackerWords[s.toks[m.last+1].Text]
+	// "Russian forces", and in French word order "l'armée russe".
+	return (m.last+1 < s.hi && attackerWords[s.toks[m.last+1].Text]) ||
+		(m.first > s.lo && attackerWords[s.toks[m.first-1].Text])
 }
 
 // subjects finds the countries a cue's action belongs to: the nearest country
@@ -567,7 +657,10 @@ func subjects(s *sentence, h hit, following, places bool) []Mention {
 	best := -1
 	for i, m := range s.mentions {
 		// A parliament can open its own cue ("@parl ~6 approved").
-		if (m.last < h.first || m.first == h.first) && ok(m) {
+		// A cue led by a marker ("@parl ~6 approved") has its actor inside:
+		// "the Rada of Ukraine on Tuesday adopted".
+		inside := h.cue.elems[0].class != "" && m.first > h.first && m.last < h.last
+		if (m.last < h.first || m.first == h.first || inside) && ok(m) {
 			best = i
 		}
 	}
@@ -579,7 +672,11 @@ func subjects(s *sentence, h hit, following, places bool) []Mention {
 			}
 			out = append(out, s.mentions[i])
 		}
-		return out
+		// The preposition before a list governs all of it: "partners in
+		// Laos, Iraq and Angola".
+		if len(out) == 1 || !isObject(s, out[len(out)-1]) {
+			return out
+		}
 	}
 	if !following {
 		return nil
@@ -618,6 +715,7 @@ func coordinated(s *sentence, a, b Mention) bool {
 // moves of countries the article only recalls, and keeps one withdrawal stage
 // (the latest) per country.
 func resolveStages(cands []candidate, sents []*sentence) []candidate {
+	cands = adoptOrphans(cands, sents)
 	top, leadTop := news.Action(""), news.Action("")
 	for _, c := range cands {
 		if st, ok := stage[c.action]; ok && st > stage[top] {
@@ -669,6 +767,47 @@ func resolveStages(cands []candidate, sents []*sentence) []candidate {
 	return out
 }
 
+// adoptOrphans gives stages whose sentence names no country ("the president
+// signed the law on Friday") to the countries whose withdrawal the headline
+// and lead report, else to the one country the headline names; orphans with
+// no such country are dropped.
+func adoptOrphans(cands []candidate, sents []*sentence) []candidate {
+	var owners []string
+	for _, c := range cands {
+		if c.code != "" && c.sent.lead && (c.generic || stage[c.action] > 0) && !slices.Contains(owners, c.code) {
+			owners = append(owners, c.code)
+		}
+	}
+	if len(owners) == 0 {
+		for _, s := range sents {
+			if s.field != news.FieldTitle {
+				continue
+			}
+			for _, m := range s.mentions {
+				if m.Kind != KindPlace && !slices.Contains(owners, m.Code) {
+					owners = append(owners, m.Code)
+				}
+			}
+		}
+		if len(owners) != 1 {
+			owners = nil
+		}
+	}
+	out := make([]candidate, 0, len(cands))
+	for _, c := range cands {
+		if c.code != "" {
+			out = append(out, c)
+			continue
+		}
+		for _, code := range owners {
+			o := c
+			o.code = code
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // keepReported drops the treaty moves (withdrawal steps, staying) of countries
 // the article only recalls. The reported event is in the headline and the lead;
 // a country named only further down counts when its sentence says it joined
@@ -710,12 +849,20 @@ func treatyOf(c candidate, sents []*sentence) news.Treaty {
 		return news.TreatyNone
 	case news.ActionCasualties:
 		// Casualties are "mines and explosive remnants" unless the sentence
-		// names the weapon the treaties ban.
-		switch {
-		case c.sent.ccm:
-			return news.TreatyCCM
-		case c.sent.apm:
-			return news.TreatyOttawa
+		// names the weapon the treaties ban. "Three people were injured"
+		// names none: the weapon is the one of the attack reported just
+		// before, or in the headline.
+		for _, s := range []*sentence{c.sent, c.sent.prev, c.sent.head} {
+			switch {
+			case s == nil:
+				continue
+			case s.ccm:
+				return news.TreatyCCM
+			case s.apm:
+				return news.TreatyOttawa
+			case s.apmWeak:
+				return news.TreatyNone
+			}
 		}
 		return news.TreatyNone
 	}
@@ -767,21 +914,20 @@ func finish(cands []candidate, sents []*sentence, topics []string) []news.Entity
 		if topics != nil && !slices.ContainsFunc(actionTopics[c.action], func(t string) bool { return slices.Contains(topics, t) }) {
 			continue
 		}
-		t := treatyOf(c, sents)
+		ts := []news.Treaty{treatyOf(c, sents)}
+		if c.action == news.ActionRemain && c.sent.apm && c.sent.ccm {
+			// "will stay in both the mine ban treaty and the CCM"
+			ts = []news.Treaty{news.TreatyOttawa, news.TreatyCCM}
+		}
 		k := key{c.code, c.action}
 		if _, seen := byKey[k]; !seen {
 			order = append(order, k)
 		}
-		dup := false
-		for _, e := range byKey[k] {
-			if e.Treaty == t {
-				dup = true
+		for _, t := range ts {
+			if !slices.ContainsFunc(byKey[k], func(e news.Entity) bool { return e.Treaty == t }) {
+				byKey[k] = append(byKey[k], entity(c, t))
 			}
 		}
-		if dup {
-			continue
-		}
-		byKey[k] = append(byKey[k], entity(c, t))
 	}
 	var out []news.Entity
 	for _, k := range order {

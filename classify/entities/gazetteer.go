@@ -124,6 +124,11 @@ func compileWords(s string) ([]word, error) {
 	s = strings.TrimSpace(s)
 	prefix := strings.HasSuffix(s, "*")
 	s = strings.TrimSuffix(s, "*")
+	if strings.Contains(s, "*") {
+		// The tokenizer would drop it and the word would silently match only
+		// as written ("Верховн* Рад*" never matched "Верховна Рада").
+		return nil, fmt.Errorf("form %q: only the last word can be a prefix", s+"*")
+	}
 	toks := textnorm.Tokenize(s)
 	if len(toks) == 0 {
 		return nil, fmt.Errorf("form %q has no words", s)

@@ -192,3 +192,26 @@ func TestDataErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileWordsRejectsInnerPrefix keeps data files honest: a "*" on any
+// word but the last would be dropped by the tokenizer and the form would
+// never match an inflected word.
+func TestCompileWordsRejectsInnerPrefix(t *testing.T) {
+	tests := []struct {
+		form string
+		ok   bool
+	}{
+		{"Верховна Рада", true},
+		{"Verkhovna Rad*", true},
+		{"Верховн* Рада", false},
+		{"Сейм* Литвы*", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.form, func(t *testing.T) {
+			_, err := compileWords(tt.form)
+			if (err == nil) != tt.ok {
+				t.Errorf("compileWords(%q) error %v, want ok=%v", tt.form, err, tt.ok)
+			}
+		})
+	}
+}
