@@ -1,5 +1,5 @@
-// Package disk is the embedded index backend: articles, source state and events
-// in one SQLite file, searched with FTS5 over folded tokens.
+// Package disk is the embedded index backend: articles, source state, events,
+// saved searches and the outbox in one SQLite file, searched with FTS5.
 package disk
 
 import (
@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/minewatch/minewatch/index"
+	"github.com/minewatch/minewatch/news"
 )
 
 // FileName is the database file inside Options.Dir.
@@ -48,10 +49,13 @@ type Store struct {
 }
 
 var (
-	_ index.Store      = (*Store)(nil)
-	_ index.StateStore = (*Store)(nil)
-	_ index.EventStore = (*Store)(nil)
-	_ index.URLChecker = (*Store)(nil)
+	_ index.Store       = (*Store)(nil)
+	_ index.StateStore  = (*Store)(nil)
+	_ index.EventStore  = (*Store)(nil)
+	_ index.URLChecker  = (*Store)(nil)
+	_ index.SearchSaver = (*Store)(nil)
+	_ index.StoryFinder = (*Store)(nil)
+	_ index.Outbox      = (*Store)(nil)
 )
 
 // ErrSchemaTooNew is returned by Open for a database written by a newer
@@ -140,18 +144,28 @@ type Stats struct {
 	Events    int
 	Sources   int   // sources with saved state
 	SizeBytes int64 // database plus WAL on disk
+	// Outbox messages by state.
+	OutboxPending, OutboxDelivered, OutboxExpired int
+	SavedSearches                                 int
 }
 
-// Stats counts documents, relevant documents, documents per topic, events and
-// sources, and measures the files on disk.
+// Stats counts documents, relevant documents, documents per topic, events,
+// sources, outbox messages by state and saved searches, and measures the
+// files on disk.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	st := Stats{ByTopic: map[string]int{}}
 	row := s.reader.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM articles),
 		(SELECT count(*) FROM articles WHERE relevant = 1),
 		(SELECT count(*) FROM events),
-		(SELECT count(*) FROM source_state)`)
-	if err := row.Scan(&st.Documents, &st.Relevant, &st.Events, &st.Sources); err != nil {
+		(SELECT count(*) FROM source_state),
+		(SELECT count(*) FROM outbox WHERE state = ?),
+		(SELECT count(*) FROM outbox WHERE state = ?),
+		(SELECT count(*) FROM outbox WHERE state = ?),
+		(SELECT count(*) FROM saved_searches)`,
+		string(news.MessagePending), string(news.MessageDelivered), string(news.MessageExpired))
+	if err := row.Scan(&st.Documents, &st.Relevant, &st.Events, &st.Sources,
+		&st.OutboxPending, &st.OutboxDelivered, &st.OutboxExpired, &st.SavedSearches); err != nil {
 		return Stats{}, fmt.Errorf("disk: stats: %w", err)
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT topic, count(*) FROM article_topics GROUP BY topic`)

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minewatch/minewatch/classify/query"
 	"github.com/minewatch/minewatch/news"
@@ -55,6 +56,14 @@ func TestReopenPersists(t *testing.T) {
 	if _, err := s.RecordEvent(ctx, news.Event{Country: "LT", Action: news.ActionWithdrawEffective, Treaty: news.TreatyCCM}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SaveSearch(ctx, index.SavedSearch{ID: "lt", Name: "Lithuania", Query: index.Query{Countries: []string{"LT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []news.MessageState{news.MessagePending, news.MessagePending, news.MessageDelivered, news.MessageExpired} {
+		if _, err := s.Enqueue(ctx, news.Message{ID: fmt.Sprint("m", i), Kind: news.MessageDigest, State: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +83,8 @@ func TestReopenPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Stats{Documents: 1, Relevant: 1, Events: 1, Sources: 1,
+	want := Stats{Documents: 1, Relevant: 1, Events: 1, Sources: 1, SavedSearches: 1,
+		OutboxPending: 2, OutboxDelivered: 1, OutboxExpired: 1,
 		ByTopic: map[string]int{news.TopicTreatyWithdrawal: 1, news.TopicClusterMunitions: 1}}
 	if st.SizeBytes <= 0 {
 		t.Errorf("SizeBytes = %d", st.SizeBytes)
@@ -175,6 +185,11 @@ func TestPutRejects(t *testing.T) {
 	if _, err := s.Get(context.Background(), good.ID); err != nil {
 		t.Errorf("good document not stored: %v", err)
 	}
+	odd := indextest.Fixtures()[indextest.KeyPoland]
+	odd.Classification.Topics[0].Topic = "production\x1fwithdrawal"
+	if res, err := s.Put(context.Background(), odd); err != nil || !errors.Is(res.Failed[odd.ID], ErrBadIdentifier) {
+		t.Errorf("Put with a separator in a topic = %+v, %v; want ErrBadIdentifier", res, err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -226,5 +241,37 @@ func TestOpenConcurrently(t *testing.T) {
 	}
 	if _, err := stores[n-1].Get(context.Background(), d.ID); err != nil {
 		t.Errorf("another store does not see the write: %v", err)
+	}
+}
+
+// TestHistogramDayEdges checks the UTC day arithmetic around the epoch,
+// where integer division would put 1969's last hour on 1970-01-01.
+func TestHistogramDayEdges(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	mk := func(id string, published time.Time) news.Document {
+		return news.Document{Article: news.Article{ID: id, Title: "t", Published: published}}
+	}
+	epoch := time.Unix(0, 0).UTC()
+	docs := []news.Document{
+		mk("before", epoch.Add(-time.Hour)),
+		mk("at", epoch),
+		mk("late", time.Date(2025, 11, 30, 23, 59, 59, 999999999, time.UTC)),
+		mk("next", time.Date(2025, 12, 1, 0, 0, 0, 0, time.FixedZone("CET", 3600))), // 2025-11-30 in UTC
+	}
+	if _, err := s.Put(ctx, docs...); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.Search(ctx, index.Query{Histogram: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []index.DayCount{
+		{Day: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), Count: 1},
+		{Day: epoch, Count: 1},
+		{Day: time.Date(2025, 11, 30, 0, 0, 0, 0, time.UTC), Count: 2},
+	}
+	if !reflect.DeepEqual(h.Histogram, want) {
+		t.Errorf("histogram = %+v, want %+v", h.Histogram, want)
 	}
 }

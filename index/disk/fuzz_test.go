@@ -3,6 +3,7 @@ package disk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/minewatch/minewatch/index"
@@ -46,6 +47,16 @@ func FuzzSearch(f *testing.F) {
 		if h.Total < len(h.Docs) || h.Total > len(docs) {
 			t.Fatalf("Search(%q): Total %d with %d docs", text, h.Total, len(h.Docs))
 		}
+		// Filters join the text in one FTS expression: it must stay valid,
+		// and can only narrow the matches.
+		f, err := s.Search(context.Background(), index.Query{Text: text, Languages: []string{"en", "pl"},
+			Topics: []string{news.TopicTreatyWithdrawal}, RelevantOnly: true, Facets: true, Histogram: true})
+		if err != nil {
+			t.Fatalf("Search(%q) with filters: %v", text, err)
+		}
+		if f.Total > h.Total {
+			t.Fatalf("Search(%q): filters widened %d matches to %d", text, h.Total, f.Total)
+		}
 	})
 }
 
@@ -68,6 +79,53 @@ func FuzzCursor(f *testing.F) {
 		again, err := decodeCursor(c.encode())
 		if err != nil || again != c {
 			t.Fatalf("cursor %+v does not round-trip: %+v, %v", c, again, err)
+		}
+	})
+}
+
+// FuzzFilters feeds arbitrary filter values, as the web API passes them on,
+// through the meta tokens: no value may break the FTS expression, and a
+// document's own values always find it.
+func FuzzFilters(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"treaty_withdrawal", "PL"}, {"", ""}, {`"`, "*"}, {"a b", "NEAR"}, {"\x1f\x1e", "\x00"},
+		{"ЗСУ", "ŁOTWA"}, {"AND", "OR"}, {"{title}", ":"}, {"\uE002t", "\uE001"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	s, err := Open(context.Background(), Options{Dir: f.TempDir()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Close() })
+	n := 0
+	f.Fuzz(func(t *testing.T, topic, country string) {
+		n++
+		id := fmt.Sprint("doc-", n)
+		d := news.Document{Article: news.Article{ID: id, SourceID: topic, Language: country, Title: "fuzz"}}
+		d.Classification.Topics = []news.TopicScore{{Topic: topic, Score: 1}}
+		d.Classification.Entities = []news.Entity{{Country: country, Action: news.Action(topic), Treaty: news.Treaty(country)}}
+		res, err := s.Put(context.Background(), d)
+		if err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		stored := res.Failed[id] == nil
+		if !stored && !errors.Is(res.Failed[id], ErrBadIdentifier) {
+			t.Fatalf("Put failed: %v", res.Failed[id])
+		}
+		q := index.Query{Text: "fuzz", Topics: []string{topic}, Countries: []string{country}, Sources: []string{topic},
+			Languages: []string{country}, Actions: []news.Action{news.Action(topic)}, Treaties: []news.Treaty{news.Treaty(country)},
+			Facets: true, Histogram: true, Limit: 1000}
+		h, err := s.Search(context.Background(), q)
+		if err != nil {
+			t.Fatalf("Search(%q, %q): %v", topic, country, err)
+		}
+		found := false
+		for _, hit := range h.Docs {
+			found = found || hit.ID == id
+		}
+		if stored && !found {
+			t.Fatalf("document with topic %q, country %q not found by its own values", topic, country)
 		}
 	})
 }

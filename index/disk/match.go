@@ -11,7 +11,8 @@ import (
 
 // bm25 weighs a title hit four times a body hit: analysts' headlines say what
 // the story is about, bodies mention mines in passing.
-const bm25 = `bm25(articles_fts, 4.0, 1.0)`
+// The meta column weighs nothing: filters select, they do not rank.
+const bm25 = `bm25(articles_fts, 4.0, 1.0, 0.0)`
 
 // inFTS is the SQL predicate "the article matches FTS expression ?".
 const inFTS = `a.rid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)`

@@ -17,15 +17,23 @@ import (
 // ErrMissingID rejects a document without Article.ID.
 var ErrMissingID = errors.New("disk: document has no id")
 
+// ErrBadIdentifier rejects a document whose source, language, topic or
+// entity codes hold the separators of the list columns (listSep, histSep):
+// such codes are never legitimate, and would split into other values.
+var ErrBadIdentifier = errors.New("disk: identifier holds a control separator")
+
 const upsertArticle = `
 INSERT INTO articles (id, source_id, language, published, first_seen, relevant, score, story_id,
-	rules_version, published_from)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	rules_version, published_from, simhash, topics, countries, actions, treaties, facet_key, hist_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
 	source_id = excluded.source_id, language = excluded.language, published = excluded.published,
 	first_seen = COALESCE(articles.first_seen, excluded.first_seen),
 	relevant = excluded.relevant, score = excluded.score, story_id = excluded.story_id,
-	rules_version = excluded.rules_version, published_from = excluded.published_from
+	rules_version = excluded.rules_version, published_from = excluded.published_from,
+	simhash = excluded.simhash, topics = excluded.topics, countries = excluded.countries,
+	actions = excluded.actions, treaties = excluded.treaties, facet_key = excluded.facet_key,
+	hist_key = excluded.hist_key
 RETURNING rid`
 
 const upsertBody = `
@@ -54,7 +62,7 @@ func preparePut(ctx context.Context, tx *sql.Tx) (*putStmts, error) {
 		{&p.delEntities, `DELETE FROM article_entities WHERE article_rid = ?`},
 		{&p.entity, `INSERT INTO article_entities (article_rid, country, action, treaty, evidence) VALUES (?, ?, ?, ?, ?)`},
 		{&p.delFTS, `DELETE FROM articles_fts WHERE rowid = ?`},
-		{&p.fts, `INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)`},
+		{&p.fts, `INSERT INTO articles_fts (rowid, title, text, meta) VALUES (?, ?, ?, ?)`},
 	} {
 		st, err := tx.PrepareContext(ctx, s.sql)
 		if err != nil {
@@ -68,6 +76,7 @@ func preparePut(ctx context.Context, tx *sql.Tx) (*putStmts, error) {
 // row is one document ready for the articles table.
 type row struct {
 	authors, classification string
+	lists                   valueLists
 }
 
 // encode checks a document and renders its JSON columns. Its errors are
@@ -75,6 +84,9 @@ type row struct {
 func encode(d news.Document) (row, error) {
 	if d.ID == "" {
 		return row{}, ErrMissingID
+	}
+	if err := checkIdentifiers(d); err != nil {
+		return row{}, err
 	}
 	authors := d.Authors
 	if authors == nil {
@@ -88,7 +100,25 @@ func encode(d news.Document) (row, error) {
 	if err != nil {
 		return row{}, fmt.Errorf("encode classification: %w", err)
 	}
-	return row{authors: string(a), classification: string(c)}, nil
+	return row{authors: string(a), classification: string(c), lists: listsOf(d)}, nil
+}
+
+// checkIdentifiers rejects codes that the list columns cannot hold.
+func checkIdentifiers(d news.Document) error {
+	const seps = listSep + histSep
+	vals := []string{d.SourceID, d.Language}
+	for _, t := range d.Classification.Topics {
+		vals = append(vals, t.Topic)
+	}
+	for _, e := range d.Classification.Entities {
+		vals = append(vals, e.Country, string(e.Action), string(e.Treaty))
+	}
+	for _, v := range vals {
+		if strings.ContainsAny(v, seps) {
+			return fmt.Errorf("%w: %q", ErrBadIdentifier, v)
+		}
+	}
+	return nil
 }
 
 // Put upserts docs in one transaction. Documents that can never be stored
@@ -140,9 +170,11 @@ func (s *Store) Put(ctx context.Context, docs ...news.Document) (index.PutResult
 func putOne(ctx context.Context, st *putStmts, d news.Document, r row, toks []textnorm.Token) ([]textnorm.Token, error) {
 	c := d.Classification
 	var rid int64
+	l := r.lists
 	err := st.article.QueryRowContext(ctx,
 		d.ID, d.SourceID, d.Language, nanos(d.Published), nanos(d.FirstSeen), c.Relevant, c.Score,
-		d.StoryID, c.RulesVersion, d.PublishedFrom,
+		d.StoryID, c.RulesVersion, d.PublishedFrom, int64(d.SimHash), // the bits, as SQLite has no unsigned type
+		l.topics, l.countries, l.actions, l.treaties, l.facetKey, l.histKey,
 	).Scan(&rid)
 	if err != nil {
 		return toks, err
@@ -173,7 +205,7 @@ func putOne(ctx context.Context, st *putStmts, d news.Document, r row, toks []te
 	var title, body string
 	title, toks = ftsColumn(d.Title, toks)
 	body, toks = ftsColumn(searchText(d.Summary, d.Text), toks)
-	if _, err := st.fts.ExecContext(ctx, rid, title, body); err != nil {
+	if _, err := st.fts.ExecContext(ctx, rid, title, body, metaColumn(d)); err != nil {
 		return toks, err
 	}
 	return toks, nil
@@ -197,7 +229,7 @@ func fromNanos(n sql.NullInt64) time.Time {
 
 // docColumns are read by scanDoc, in this order, from docFrom.
 const docColumns = `a.rid, a.id, b.url, b.canonical_url, a.source_id, b.title, b.summary, b.text, a.language,
-	b.authors, b.site_name, a.published, a.published_from, a.first_seen, a.story_id, b.classification`
+	b.authors, b.site_name, a.published, a.published_from, a.first_seen, a.story_id, a.simhash, b.classification`
 
 // docFrom joins the two halves of a document.
 const docFrom = `articles a JOIN article_bodies b ON b.rid = a.rid`
@@ -210,16 +242,18 @@ func scanDoc(sc scanner) (news.Document, int64, error) {
 		d                     news.Document
 		rid                   int64
 		published, firstSeen  sql.NullInt64
+		simhash               int64
 		authors, classifyJSON string
 	)
 	dest := []any{&rid, &d.ID, &d.URL, &d.CanonicalURL, &d.SourceID, &d.Title, &d.Summary, &d.Text,
 		&d.Language, &authors, &d.SiteName, &published, &d.PublishedFrom, &firstSeen, &d.StoryID,
-		&classifyJSON}
+		&simhash, &classifyJSON}
 	if err := sc.Scan(dest...); err != nil {
 		return news.Document{}, 0, err
 	}
 	d.Published = fromNanos(published)
 	d.FirstSeen = fromNanos(firstSeen)
+	d.SimHash = uint64(simhash)
 	if err := json.Unmarshal([]byte(authors), &d.Authors); err != nil {
 		return news.Document{}, 0, fmt.Errorf("decode authors of %s: %w", d.ID, err)
 	}

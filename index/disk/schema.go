@@ -3,15 +3,27 @@ package disk
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
+
+// migration is one schema step: SQL, then Go for what SQL cannot compute
+// (the FTS columns hold tokens that only textnorm makes).
+type migration struct {
+	sql string
+	fn  func(ctx context.Context, tx *sql.Tx) error
+}
 
 // migrations are applied in order; migration i brings the schema from version i
 // to i+1 (PRAGMA user_version). Never edit a released migration: append one.
-var migrations = []string{
+var migrations = []migration{
 	// 1: articles with their filters, the FTS index, source state and events.
-	`
+	{sql: `
 -- articles holds what filters and sorts read, narrow so that the rows a
 -- search visits share pages; the long columns live in article_bodies, read
 -- only for the page of results (joining 4,500 FTS matches to it: 3.7 ms
@@ -105,8 +117,77 @@ CREATE TABLE events (
 	effective_date   INTEGER
 );
 CREATE INDEX events_first_seen ON events(first_seen);
-`,
+`},
+	// 2: filters as FTS terms, facet columns, SimHash bands, saved searches
+	// and the outbox.
+	{sql: schemaV2, fn: rebuildDerived},
 }
+
+// schemaV2 makes searches fast at 100,000 articles. Version 1 joined every
+// FTS match to the filter tables: 45,000 matches of a common word cost a
+// row lookup each before the filters threw most away. Now every filter value
+// is also a token of the FTS column meta, so FTS5 intersects the posting
+// lists and only the survivors are read; facets and the histogram group the
+// survivors by the value lists kept on the narrow row (topics, countries,
+// actions, treaties) instead of joining the derived tables.
+const schemaV2 = `
+ALTER TABLE articles ADD COLUMN simhash INTEGER NOT NULL DEFAULT 0; -- news.Document.SimHash, bits as int64
+-- Distinct values joined by listSep, sorted: GROUP BY over them yields a
+-- few hundred combinations whose counts Go spreads over the values.
+ALTER TABLE articles ADD COLUMN topics    TEXT NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN countries TEXT NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN actions   TEXT NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN treaties  TEXT NOT NULL DEFAULT '';
+-- Hashes of (source, language, the four lists) and of (topics, countries):
+-- facets and the histogram group by them, and sorting integers is several
+-- times cheaper than sorting six strings.
+ALTER TABLE articles ADD COLUMN facet_key INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN hist_key  INTEGER NOT NULL DEFAULT 0;
+-- The four 16-bit bands of the SimHash, for FindStory (see story.go).
+ALTER TABLE articles ADD COLUMN band0 INTEGER GENERATED ALWAYS AS (simhash & 65535) VIRTUAL;
+ALTER TABLE articles ADD COLUMN band1 INTEGER GENERATED ALWAYS AS ((simhash >> 16) & 65535) VIRTUAL;
+ALTER TABLE articles ADD COLUMN band2 INTEGER GENERATED ALWAYS AS ((simhash >> 32) & 65535) VIRTUAL;
+ALTER TABLE articles ADD COLUMN band3 INTEGER GENERATED ALWAYS AS ((simhash >> 48) & 65535) VIRTUAL;
+CREATE INDEX articles_band0 ON articles(band0) WHERE simhash != 0;
+CREATE INDEX articles_band1 ON articles(band1) WHERE simhash != 0;
+CREATE INDEX articles_band2 ON articles(band2) WHERE simhash != 0;
+CREATE INDEX articles_band3 ON articles(band3) WHERE simhash != 0;
+
+-- FTS5 tables cannot gain a column: rebuilt, and refilled by rebuildDerived.
+DROP TABLE articles_fts;
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+	title, text,
+	meta, -- filter tokens (metaTokens), never matched by query words
+	content = '', contentless_delete = 1,
+	tokenize = 'ascii',
+	prefix = '3 4'
+);
+
+CREATE TABLE saved_searches (
+	id      TEXT PRIMARY KEY,
+	name    TEXT NOT NULL,
+	query   TEXT NOT NULL, -- index.Query as JSON, without Cursor and Limit
+	created INTEGER NOT NULL
+);
+
+CREATE TABLE outbox (
+	id           TEXT PRIMARY KEY, -- the idempotency key
+	kind         TEXT NOT NULL,
+	rule_id      TEXT NOT NULL,
+	channel      TEXT NOT NULL,
+	subscriber   TEXT NOT NULL,
+	period       TEXT NOT NULL,
+	event        TEXT NOT NULL, -- news.Event as JSON
+	state        TEXT NOT NULL,
+	attempts     INTEGER NOT NULL,
+	next_attempt INTEGER NOT NULL, -- Unix nanoseconds; 0 for the zero time (due now)
+	created      INTEGER NOT NULL,
+	delivered    INTEGER,
+	last_error   TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt);
+CREATE INDEX outbox_created ON outbox(created);
+`
 
 // SchemaVersion is the schema version this package writes.
 var SchemaVersion = len(migrations)
@@ -116,12 +197,35 @@ var SchemaVersion = len(migrations)
 // write transaction: when two processes open a new file at once, the second
 // waits for the first and then finds nothing left to do.
 func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	wait := 5 * time.Millisecond
 	for {
 		done, err := migrateOne(ctx, db, log)
+		if isBusy(err) && time.Now().Before(deadline) {
+			// SQLite answers BUSY without its busy handler while another
+			// process converts a new file to WAL or migrates it; the
+			// answer is to wait and read the version again.
+			log.Debug("index busy while migrating, retrying", "err", err)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			wait = min(2*wait, 200*time.Millisecond)
+			continue
+		}
 		if err != nil || done {
 			return err
 		}
 	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // migrateOne applies the next migration, or reports that none is left.
@@ -141,8 +245,14 @@ func migrateOne(ctx context.Context, db *sql.DB, log *slog.Logger) (done bool, e
 	if v == len(migrations) {
 		return true, nil
 	}
-	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+	m := migrations[v]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("migrate to version %d: %w", v+1, err)
+	}
+	if m.fn != nil {
+		if err := m.fn(ctx, tx); err != nil {
+			return false, fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
 	}
 	// PRAGMA takes no bound parameters; v is our own integer.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {

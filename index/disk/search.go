@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/minewatch/minewatch/classify/query"
@@ -37,7 +38,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Hits, error) {
 	defer tx.Rollback()
 
 	hits := index.Hits{}
-	if err := c.run(ctx, tx, q.Facets, &hits); err != nil {
+	if err := c.run(ctx, tx, q.Facets, q.Histogram, &hits); err != nil {
 		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
 	}
 	return hits, nil
@@ -133,32 +134,41 @@ func compileSearch(q index.Query) (*compiled, error) {
 		c.from = `articles a`
 		c.score = `0.0`
 	}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
+	// Filters are FTS terms of the meta column (see schemaV2): each is "any
+	// of these values"; different filters must all hold, but not
+	// necessarily on the same entity (as facets count).
+	// An empty source or language is a value (unknown); an empty topic or
+	// entity code is never stored (joinSet), so it is ignored, as an empty
+	// choice in a form should be.
+	var filters []string
+	add := func(kind byte, vals []string, dropEmpty bool) {
+		if dropEmpty {
+			vals = slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return v == "" })
 		}
-		conds = append(conds, col+" IN ("+placeholders(len(vals))+")")
-		for _, v := range vals {
-			c.args = append(c.args, v)
-		}
-	}
-	sub := func(table, col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		// Each filter is "any of these values"; different filters must all
-		// hold, but not necessarily on the same entity (as facets work).
-		conds = append(conds, "a.rid IN (SELECT article_rid FROM "+table+" WHERE "+col+" IN ("+placeholders(len(vals))+"))")
-		for _, v := range vals {
-			c.args = append(c.args, v)
+		if len(vals) > 0 {
+			filters = append(filters, metaMatch(kind, vals))
 		}
 	}
-	sub("article_topics", "topic", q.Topics)
-	sub("article_entities", "country", q.Countries)
-	sub("article_entities", "action", strs(q.Actions))
-	sub("article_entities", "treaty", strs(q.Treaties))
-	in("a.source_id", q.Sources)
-	in("a.language", q.Languages)
+	add(metaTopic, q.Topics, true)
+	add(metaCountry, q.Countries, true)
+	add(metaAction, strs(q.Actions), true)
+	add(metaTreaty, strs(q.Treaties), true)
+	add(metaSource, q.Sources, false)
+	add(metaLanguage, q.Languages, false)
+	if q.RelevantOnly {
+		filters = append(filters, `"`+metaToken(metaRelevant, "")+`"`)
+	}
+	if len(filters) > 0 {
+		filt := strings.Join(filters, " AND ")
+		if c.fts != "" {
+			// One MATCH: FTS5 intersects the posting lists of text and
+			// filters, so rows the filters reject are never read.
+			c.args[0] = "(" + c.fts + ") AND " + filt
+		} else {
+			conds = append(conds, inFTS)
+			c.args = append(c.args, filt)
+		}
+	}
 	if !q.Since.IsZero() {
 		conds = append(conds, "a.sort_date >= ?")
 		c.args = append(c.args, q.Since.UnixNano())
@@ -166,9 +176,6 @@ func compileSearch(q index.Query) (*compiled, error) {
 	if !q.Until.IsZero() {
 		conds = append(conds, "a.sort_date < ?")
 		c.args = append(c.args, q.Until.UnixNano())
-	}
-	if q.RelevantOnly {
-		conds = append(conds, "a.relevant = 1")
 	}
 	c.where = "1"
 	if len(conds) > 0 {
@@ -186,19 +193,42 @@ func strs[T ~string](vals []T) []string {
 }
 
 // facetSQL adds the facet counts of the match set m to a compound SELECT of
-// (kind, value, n, score, date) rows.
+// (kind, value, n, score, date) rows: one row per combination of facet
+// values (source, language and the list columns), which run spreads over the
+// values. One GROUP BY on an integer sorts m once, cheaply; a GROUP BY per
+// facet sorted it six times, and joining the derived tables read every
+// match's entities. The value columns are bare: every row of a group has
+// the same values, so SQLite may take them from any.
 const facetSQL = `
-	UNION ALL SELECT '` + index.FacetTopic + `', t.topic, count(*), 0, 0 FROM article_topics t JOIN m ON m.rid = t.article_rid GROUP BY t.topic
-	UNION ALL SELECT '` + index.FacetCountry + `', e.country, count(DISTINCT e.article_rid), 0, 0 FROM article_entities e JOIN m ON m.rid = e.article_rid GROUP BY e.country
-	UNION ALL SELECT '` + index.FacetAction + `', e.action, count(DISTINCT e.article_rid), 0, 0 FROM article_entities e JOIN m ON m.rid = e.article_rid GROUP BY e.action
-	UNION ALL SELECT '` + index.FacetTreaty + `', e.treaty, count(DISTINCT e.article_rid), 0, 0 FROM article_entities e JOIN m ON m.rid = e.article_rid GROUP BY e.treaty
-	UNION ALL SELECT '` + index.FacetSource + `', source_id, count(*), 0, 0 FROM m GROUP BY source_id
-	UNION ALL SELECT '` + index.FacetLanguage + `', language, count(*), 0, 0 FROM m GROUP BY language`
+	UNION ALL SELECT '` + kindFacets + `', source_id || char(30) || language || char(30) || topics || char(30) ||
+		countries || char(30) || actions || char(30) || treaties, count(*), 0, 0
+	FROM m GROUP BY facet_key`
+
+// facetOrder is the order of the facets in a kindFacets value.
+var facetOrder = [...]string{index.FacetSource, index.FacetLanguage, index.FacetTopic, index.FacetCountry,
+	index.FacetAction, index.FacetTreaty}
+
+// histogramSQL adds, per UTC day of sort_date (floored, for dates before
+// 1970 too) and combination of topics and countries, the matches of m; the
+// day number is in the date column and the two lists in value, split by
+// histSep.
+const histogramSQL = `
+	UNION ALL SELECT '` + kindDay + `', topics || char(30) || countries, count(*), 0, day FROM (
+		SELECT CASE WHEN sort_date >= 0 THEN sort_date / ` + nsPerDay + `
+			ELSE (sort_date + 1) / ` + nsPerDay + ` - 1 END AS day, hist_key, topics, countries FROM m)
+	GROUP BY day, hist_key`
+
+const (
+	nsPerDay = "86400000000000"
+	histSep  = "\x1e" // char(30), between the parts of a combination
+)
 
 // Row kinds of the compound SELECT.
 const (
-	kindTotal = ""     // n is Total
-	kindHit   = "#hit" // not a facet name
+	kindTotal  = ""        // n is Total
+	kindHit    = "#hit"    // not a facet name
+	kindDay    = "#day"    // a histogram cell
+	kindFacets = "#facets" // a combination of facet values
 )
 
 // pageRow is one result before its document is read.
@@ -225,13 +255,17 @@ func (c *compiled) pageClause() (order, cond string, args []any, offset int) {
 }
 
 // run fills Total, the facets when asked, and the page.
-func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets bool, hits *index.Hits) error {
+func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets, histogram bool, hits *index.Hits) error {
 	order, cond, condArgs, offset := c.pageClause()
-	// The match set m is evaluated once; the page, Total and the facets all
-	// read it. The page is chosen over narrow rows and only then are its
-	// documents read, so sorting never carries article texts.
-	m := `WITH m AS MATERIALIZED (SELECT a.rid AS rid, a.source_id AS source_id, a.language AS language,
-		a.sort_date AS sort_date, ` + c.score + ` AS score FROM ` + c.from + ` WHERE ` + c.where + `)
+	// The match set m is evaluated once; the page, Total, the facets and the
+	// histogram all read it. The page is chosen over narrow rows and only
+	// then are its documents read, so sorting never carries article texts.
+	cols := `a.rid AS rid, a.source_id AS source_id, a.language AS language, a.sort_date AS sort_date`
+	if facets || histogram {
+		cols += `, a.topics AS topics, a.countries AS countries, a.actions AS actions, a.treaties AS treaties,
+			a.facet_key AS facet_key, a.hist_key AS hist_key`
+	}
+	m := `WITH m AS MATERIALIZED (SELECT ` + cols + `, ` + c.score + ` AS score FROM ` + c.from + ` WHERE ` + c.where + `)
 	SELECT '', '', count(*), 0, 0 FROM m`
 	args := c.args
 	if c.hasText {
@@ -240,9 +274,18 @@ func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets bool, hits *index
 			` ORDER BY ` + order + ` LIMIT ? OFFSET ?)`
 		args = append(append(append([]any(nil), c.args...), condArgs...), c.limit+1, offset)
 	}
+	var counts map[string]map[string]int // by facet and value
 	if facets {
 		m += facetSQL
-		hits.Facets = map[string][]index.FacetCount{}
+		counts = make(map[string]map[string]int, len(facetOrder))
+		for _, name := range facetOrder {
+			counts[name] = map[string]int{}
+		}
+	}
+	var days map[int64]*index.DayCount
+	if histogram {
+		m += histogramSQL
+		days = map[int64]*index.DayCount{}
 	}
 	rows, err := tx.QueryContext(ctx, m, args...)
 	if err != nil {
@@ -264,8 +307,10 @@ func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets bool, hits *index
 			hits.Total = int(n)
 		case kind == kindHit:
 			page = append(page, pageRow{rid: n, date: date, score: score})
-		case value != "":
-			hits.Facets[kind] = append(hits.Facets[kind], index.FacetCount{Value: value, Count: int(n)})
+		case kind == kindDay:
+			addDay(days, date, value, int(n))
+		case kind == kindFacets:
+			addFacets(counts, value, int(n))
 		}
 	}
 	err = rows.Err()
@@ -273,8 +318,19 @@ func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets bool, hits *index
 	if err != nil {
 		return err
 	}
-	for _, fc := range hits.Facets {
-		sortFacet(fc)
+	if facets {
+		hits.Facets = make(map[string][]index.FacetCount, len(counts))
+		for name, byValue := range counts {
+			fc := make([]index.FacetCount, 0, len(byValue))
+			for v, n := range byValue {
+				fc = append(fc, index.FacetCount{Value: v, Count: n})
+			}
+			sortFacet(fc)
+			hits.Facets[name] = fc
+		}
+	}
+	if histogram {
+		hits.Histogram = sortDays(days)
 	}
 	if c.hasText {
 		// UNION ALL keeps the subquery's order in SQLite, but SQL does not
@@ -291,6 +347,59 @@ func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets bool, hits *index
 		}
 	}
 	return c.fill(ctx, tx, page, offset, hits)
+}
+
+// addFacets counts n matches of one combination of facet values (value, as
+// facetSQL makes it). Empty values (no language, no entities) are not
+// facet values.
+func addFacets(counts map[string]map[string]int, value string, n int) {
+	for _, name := range facetOrder {
+		var part string
+		part, value, _ = strings.Cut(value, histSep)
+		if name == index.FacetSource || name == index.FacetLanguage {
+			if part != "" {
+				counts[name][part] += n
+			}
+			continue
+		}
+		for _, v := range splitList(part) {
+			counts[name][v] += n
+		}
+	}
+}
+
+// addDay counts n matches of one combination of topics and countries (value,
+// as histogramSQL makes it) on the day with number day since 1970-01-01.
+func addDay(days map[int64]*index.DayCount, day int64, value string, n int) {
+	dc := days[day]
+	if dc == nil {
+		dc = &index.DayCount{Day: time.Unix(day*86400, 0).UTC()}
+		days[day] = dc
+	}
+	dc.Count += n
+	topics, countries, _ := strings.Cut(value, histSep)
+	for _, t := range splitList(topics) {
+		if dc.Topics == nil {
+			dc.Topics = map[string]int{}
+		}
+		dc.Topics[t] += n
+	}
+	for _, c := range splitList(countries) {
+		if dc.Countries == nil {
+			dc.Countries = map[string]int{}
+		}
+		dc.Countries[c] += n
+	}
+}
+
+// sortDays lists the days oldest first.
+func sortDays(days map[int64]*index.DayCount) []index.DayCount {
+	out := make([]index.DayCount, 0, len(days))
+	for _, dc := range days {
+		out = append(out, *dc)
+	}
+	slices.SortFunc(out, func(a, b index.DayCount) int { return a.Day.Compare(b.Day) })
+	return out
 }
 
 // comparePage orders page rows as pageClause's ORDER BY does.

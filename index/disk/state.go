@@ -62,43 +62,44 @@ func (s *Store) SaveSourceState(ctx context.Context, st news.SourceState) error 
 // existing event. The insert is one statement under SQLite's write lock, so
 // exactly one caller wins, across goroutines and processes.
 func (s *Store) RecordEvent(ctx context.Context, ev news.Event) (bool, error) {
-	key := ev.Key
-	if key == "" {
-		key = news.EventKey(ev.Country, ev.Action, ev.Treaty)
-	}
+	return s.RecordEventAndEnqueue(ctx, ev, nil)
+}
+
+// eventKey is the key ev is stored under.
+func eventKey(ev news.Event) (string, error) {
 	if ev.Country == "" && ev.Action == "" && ev.Key == "" {
-		return false, errors.New("disk: record event: no key, country or action")
+		return "", errors.New("no key, country or action")
 	}
+	if ev.Key != "" {
+		return ev.Key, nil
+	}
+	return news.EventKey(ev.Country, ev.Action, ev.Treaty), nil
+}
+
+// recordEvent is RecordEvent inside tx.
+func recordEvent(ctx context.Context, tx *sql.Tx, key string, ev news.Event) (bool, error) {
 	articles := max(ev.Articles, 1)
 	firstSeen := ev.FirstSeen
 	if firstSeen.IsZero() {
 		firstSeen = time.Now()
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
-	}
-	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO events (key, country, action, treaty, first_seen,
 		first_article_id, first_source_id, evidence, articles, effective_date)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		key, ev.Country, string(ev.Action), string(ev.Treaty), firstSeen.UnixNano(),
 		ev.FirstArticleID, ev.FirstSourceID, ev.Evidence, articles, nanos(ev.EffectiveDate))
 	if err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
+		return false, err
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
+		return false, err
 	}
 	created := n == 1
 	if !created {
 		if _, err := tx.ExecContext(ctx, `UPDATE events SET articles = articles + 1 WHERE key = ?`, key); err != nil {
-			return false, fmt.Errorf("disk: record event %s: %w", key, err)
+			return false, err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
 	}
 	return created, nil
 }

@@ -20,8 +20,9 @@ import (
 
 // Run tests a backend against the index contract. newStore returns a fresh,
 // empty store for each subtest and arranges its Close (t.Cleanup). When the
-// store also implements index.StateStore, index.EventStore or
-// index.URLChecker, those contracts are tested too.
+// store also implements index.StateStore, index.EventStore, index.URLChecker,
+// index.SearchSaver, index.StoryFinder or index.Outbox, those contracts are
+// tested too; the others' subtests skip.
 func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	t.Helper()
 	tests := []struct {
@@ -46,6 +47,14 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 		{"SourceStates", testSourceStates},
 		{"RecordEventOnce", testRecordEventOnce},
 		{"Events", testEvents},
+		{"Histogram", testHistogram},
+		{"SavedSearches", testSavedSearches},
+		{"FindStory", testFindStory},
+		{"OutboxRecordEventAndEnqueue", testRecordEventAndEnqueue},
+		{"OutboxEnqueueOnce", testEnqueueOnce},
+		{"OutboxLeaseExclusive", testLeaseExclusive},
+		{"OutboxLeaseExpiry", testLeaseExpiry},
+		{"OutboxUpdateMessages", testUpdateMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,6 +147,7 @@ func testRoundTrip(t *testing.T, s index.Store) {
 	d.SiteName = "PAP"
 	d.PublishedFrom = "jsonld"
 	d.StoryID = "story-1"
+	d.SimHash = 0xF00DFACEDEADBEEF // the top bit set: backends without unsigned integers must keep it
 	d.Classification.Topics[0].Matches = []news.RuleMatch{{
 		RuleID: "withdrawal-pl", Weight: 1.5,
 		Hits: []news.TermHit{{Term: "wypowiedz*", Span: news.Span{Field: news.FieldText, Start: 22, End: 35}}},
