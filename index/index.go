@@ -74,6 +74,12 @@ type StoryFinder interface {
 	FindStory(ctx context.Context, h uint64, maxBits int, since time.Time) (storyID string, ok bool, err error)
 }
 
+// StoryLister lists the documents of one story (near-duplicates grouped by
+// StoryID), oldest first, so a reader sees every outlet that ran it.
+type StoryLister interface {
+	StoryDocuments(ctx context.Context, storyID string, limit int) ([]news.Document, error)
+}
+
 // Outbox is the persistent queue of alerts and digests. Every method is atomic,
 // so several workers sharing one store never send a message twice.
 type Outbox interface {

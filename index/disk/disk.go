@@ -54,6 +54,7 @@ var (
 	_ index.EventStore  = (*Store)(nil)
 	_ index.URLChecker  = (*Store)(nil)
 	_ index.SearchSaver = (*Store)(nil)
+	_ index.StoryLister = (*Store)(nil)
 	_ index.StoryFinder = (*Store)(nil)
 	_ index.Outbox      = (*Store)(nil)
 )

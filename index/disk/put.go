@@ -280,6 +280,31 @@ func (s *Store) Get(ctx context.Context, id string) (news.Document, error) {
 	return d, nil
 }
 
+// StoryDocuments lists up to limit documents of a story, oldest first.
+func (s *Store) StoryDocuments(ctx context.Context, storyID string, limit int) ([]news.Document, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+docColumns+` FROM `+docFrom+
+		` WHERE a.story_id = ? ORDER BY a.first_seen, a.id LIMIT ?`, storyID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("disk: story %s: %w", storyID, err)
+	}
+	defer rows.Close()
+	var out []news.Document
+	for rows.Next() {
+		d, _, err := scanDoc(rows)
+		if err != nil {
+			return nil, fmt.Errorf("disk: story %s: %w", storyID, err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("disk: story %s: %w", storyID, err)
+	}
+	return out, nil
+}
+
 // knownChunk keeps the IN lists well under SQLite's bound-parameter limit.
 const knownChunk = 400
 

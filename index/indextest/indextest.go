@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 		{"Histogram", testHistogram},
 		{"SavedSearches", testSavedSearches},
 		{"FindStory", testFindStory},
+		{"StoryDocuments", testStoryDocuments},
 		{"OutboxRecordEventAndEnqueue", testRecordEventAndEnqueue},
 		{"OutboxEnqueueOnce", testEnqueueOnce},
 		{"OutboxLeaseExclusive", testLeaseExclusive},

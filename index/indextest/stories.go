@@ -71,3 +71,36 @@ func testFindStory(t *testing.T, s index.Store) {
 		t.Errorf("after re-Put: FindStory = %q, %v, %v; want story-b", got, ok, err)
 	}
 }
+
+func testStoryDocuments(t *testing.T, s index.Store) {
+	sl, ok := s.(index.StoryLister)
+	if !ok {
+		t.Skip("store does not implement index.StoryLister")
+	}
+	mk := func(key string, daysAgo int, story string) news.Document {
+		d := doc(key, "wire", "en", base.AddDate(0, 0, -daysAgo), "Wire story "+key, "Same wire text.", nil)
+		d.FirstSeen = d.Published
+		d.StoryID = story
+		return d
+	}
+	o1, o2, o3 := mk("outlet-1", 2, "story-x"), mk("outlet-2", 1, "story-x"), mk("outlet-3", 0, "story-x")
+	put(t, s, o2, o1, o3, mk("other", 1, "story-y"))
+	got, err := sl.StoryDocuments(context.Background(), "story-x", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, d.ID)
+	}
+	want := []string{o1.ID, o2.ID, o3.ID}
+	if len(ids) != 3 || ids[0] != want[0] || ids[1] != want[1] || ids[2] != want[2] {
+		t.Errorf("story documents = %v, want %v (oldest first)", ids, want)
+	}
+	if got, err := sl.StoryDocuments(context.Background(), "story-x", 2); err != nil || len(got) != 2 {
+		t.Errorf("limit 2: %d documents, %v", len(got), err)
+	}
+	if got, err := sl.StoryDocuments(context.Background(), "no-such-story", 10); err != nil || len(got) != 0 {
+		t.Errorf("unknown story: %d documents, %v", len(got), err)
+	}
+}
