@@ -1,5 +1,5 @@
-// Package elastic is the Elasticsearch 8 index backend: articles in monthly
-// indices behind write and read aliases, plus source state, events and saved searches.
+// Package elastic is the Elasticsearch 8 index backend: articles in monthly indices
+// behind write and read aliases, plus source state, events, saved searches and the outbox.
 package elastic
 
 import (
@@ -21,6 +21,9 @@ import (
 
 	"github.com/minewatch/minewatch/index"
 )
+
+// badPrefixChars are the characters Elasticsearch refuses in index names.
+const badPrefixChars = `\/*?"<>| ,#:`
 
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("elastic: store is closed")
@@ -50,7 +53,8 @@ type Options struct {
 	CAFile string
 	// IndexPrefix names everything: <prefix>-articles-YYYY.MM behind the
 	// aliases <prefix>-articles-write and <prefix>-articles-read, and
-	// <prefix>-state, <prefix>-events, <prefix>-searches. Default "minewatch".
+	// <prefix>-state, <prefix>-events, <prefix>-searches, <prefix>-outbox.
+	// Default "minewatch".
 	IndexPrefix string
 	// FlushBytes and FlushInterval bound a bulk request (defaults 5 MB, 1s);
 	// Workers is the number of concurrent bulk requests (default 2).
@@ -111,11 +115,14 @@ var (
 	_ index.EventStore  = (*Store)(nil)
 	_ index.URLChecker  = (*Store)(nil)
 	_ index.SearchSaver = (*Store)(nil)
+	_ index.StoryFinder = (*Store)(nil)
+	_ index.StoryLister = (*Store)(nil)
+	_ index.Outbox      = (*Store)(nil)
 )
 
 // names are the index and alias names derived from the prefix.
 type names struct {
-	prefix, template, write, read, pattern, state, events, searches string
+	prefix, template, write, read, pattern, state, events, searches, outbox string
 }
 
 func newNames(prefix string) names {
@@ -128,6 +135,7 @@ func newNames(prefix string) names {
 		state:    prefix + "-state",
 		events:   prefix + "-events",
 		searches: prefix + "-searches",
+		outbox:   prefix + "-outbox",
 	}
 }
 
@@ -146,8 +154,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if prefix == "" {
 		prefix = "minewatch"
 	}
-	if prefix != strings.ToLower(prefix) || strings.ContainsAny(prefix, `\/*?"<>| ,#:`) {
-		return nil, fmt.Errorf("elastic: open: index prefix %q: lower case, no \\/*?\"<>| ,#:", prefix)
+	if prefix != strings.ToLower(prefix) || strings.ContainsAny(prefix, badPrefixChars) {
+		return nil, fmt.Errorf("elastic: open: index prefix %q must be lower case, without any of %q", prefix, badPrefixChars)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -208,7 +216,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.es = es
 	if err := s.ping(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("elastic: open: %w", err)
 	}
 	if opts.AutoInit {
 		if err := s.Init(ctx); err != nil {
@@ -251,11 +259,27 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 func (s *Store) ping(ctx context.Context) error {
 	res, err := s.es.Info(s.es.Info.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("elastic: open: %w", err)
+		return err
 	}
 	defer res.Body.Close()
 	if res.IsError() {
-		return fmt.Errorf("elastic: open: %w", responseError(res))
+		return responseError(res)
+	}
+	return nil
+}
+
+// Ping checks that the cluster answers and that the read alias exists: what
+// /readyz means by "index reachable".
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.ping(ctx); err != nil {
+		return fmt.Errorf("elastic: ping: %w", err)
+	}
+	targets, err := s.aliasTargets(ctx, s.names.read)
+	if err != nil {
+		return fmt.Errorf("elastic: ping: %w", err)
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("elastic: ping: %w", ErrNotInitialized)
 	}
 	return nil
 }

@@ -506,3 +506,164 @@ func TestSavedSearchesAndState(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkersAlertOnce: three workers see the same 50 events (each with an
+// alert), then lease concurrently: every alert is enqueued once and sent by
+// exactly one worker; none is lost.
+func TestWorkersAlertOnce(t *testing.T) {
+	srv := estest.New(t, estest.Options{})
+	stores := []*elastic.Store{openFake(t, srv, nil), openFake(t, srv, nil), openFake(t, srv, nil)}
+	ctx := context.Background()
+	now := time.Date(2025, 12, 1, 12, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created := 0
+	for w, s := range stores {
+		wg.Go(func() {
+			for i := range 50 {
+				i = (i + 13*w) % 50
+				c := fmt.Sprintf("C%02d", i)
+				ev := news.Event{Key: news.EventKey(c, news.ActionWithdrawNotify, news.TreatyOttawa), Country: c,
+					Action: news.ActionWithdrawNotify, Treaty: news.TreatyOttawa, FirstSeen: now, Articles: 1}
+				msg := news.Message{ID: "alert/r/email/" + ev.Key, Kind: news.MessageAlert, RuleID: "r", Channel: "email",
+					Event: ev, State: news.MessagePending, Created: now}
+				ok, err := s.RecordEventAndEnqueue(ctx, ev, []news.Message{msg})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					created++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if created != 50 {
+		t.Fatalf("%d events created, want 50", created)
+	}
+	sent := map[string]int{}
+	for _, s := range stores {
+		wg.Go(func() {
+			for {
+				msgs, err := s.Lease(ctx, now, time.Hour, 4)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(msgs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range msgs {
+					sent[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(sent) != 50 {
+		t.Errorf("%d alerts leased, want 50", len(sent))
+	}
+	for id, n := range sent {
+		if n != 1 {
+			t.Errorf("%s leased %d times", id, n)
+		}
+	}
+	noViolations(t, srv)
+}
+
+// TestOutboxRecovery: the process dies (here: the outbox refuses writes)
+// after the event is created but before its messages reach the outbox; the
+// next Lease, by another worker, finds them on the event.
+func TestOutboxRecovery(t *testing.T) {
+	srv := estest.New(t, estest.Options{})
+	var mu sync.Mutex
+	refuse := true
+	broken := openFake(t, srv, func(o *elastic.Options) {
+		o.MaxRetries = 1
+		o.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			fail := refuse && strings.Contains(r.URL.Path, "/mw-outbox/_create/")
+			mu.Unlock()
+			if fail {
+				return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"X-Elastic-Product": {"Elasticsearch"}},
+					Body: http.NoBody, Request: r}, nil
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		})
+	})
+	healthy := openFake(t, srv, nil)
+	ctx := context.Background()
+	now := time.Date(2025, 12, 1, 12, 0, 0, 0, time.UTC)
+	ev := news.Event{Key: "LV/withdraw_notify/ottawa", Country: "LV", Action: news.ActionWithdrawNotify, Treaty: news.TreatyOttawa, FirstSeen: now, Articles: 1}
+	msg := news.Message{ID: "alert/r/email/" + ev.Key, Kind: news.MessageAlert, RuleID: "r", Channel: "email", Event: ev, State: news.MessagePending, Created: now}
+	if c, err := broken.RecordEventAndEnqueue(ctx, ev, []news.Message{msg}); err != nil || !c {
+		t.Fatalf("RecordEventAndEnqueue = %v, %v", c, err)
+	}
+	if got, err := healthy.Messages(ctx, index.MessageFilter{}); err != nil || len(got) != 0 {
+		t.Fatalf("before recovery: %d messages, %v", len(got), err)
+	}
+	got, err := healthy.Lease(ctx, now, time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].ID != msg.ID || got[0].Event.Key != ev.Key {
+		t.Fatalf("Lease after the crash = %+v, %v; want the alert", got, err)
+	}
+	// Recovery is done once: a second lease finds nothing new.
+	if got, err := healthy.Lease(ctx, now, time.Minute, 10); err != nil || len(got) != 0 {
+		t.Errorf("second Lease = %v, %v", got, err)
+	}
+}
+
+// TestRequestsPerThousand: indexing 1,000 new articles costs one existence
+// lookup and at most one bulk request per bulk worker.
+func TestRequestsPerThousand(t *testing.T) {
+	srv := estest.New(t, estest.Options{NoBodies: true})
+	s := openFake(t, srv, func(o *elastic.Options) { o.Workers = 2 })
+	docs := benchDocs(1000)
+	srv.ResetRequests()
+	res, err := s.Put(context.Background(), docs...)
+	if err != nil || res.Indexed != len(docs) {
+		t.Fatalf("Put = %+v, %v", res, err)
+	}
+	var lookups, bulks int
+	for _, r := range srv.Requests() {
+		switch {
+		case strings.HasSuffix(r.Path, "/_search"):
+			lookups++
+		case strings.HasSuffix(r.Path, "/_bulk"):
+			bulks++
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, r.Path)
+		}
+	}
+	if lookups != 1 || bulks < 1 || bulks > 2 {
+		t.Errorf("%d lookups and %d bulk requests for 1,000 articles; want 1 and 1–2", lookups, bulks)
+	}
+	if n := srv.DocCount("mw-articles-read"); n != len(docs) {
+		t.Errorf("%d documents stored", n)
+	}
+}
+
+func TestPing(t *testing.T) {
+	srv := estest.New(t, estest.Options{})
+	s := openFake(t, srv, func(o *elastic.Options) { o.AutoInit = false })
+	if err := s.Ping(context.Background()); !errors.Is(err, elastic.ErrNotInitialized) {
+		t.Errorf("Ping before Init = %v, want ErrNotInitialized", err)
+	}
+	if _, err := s.Put(context.Background(), indextest.Fixtures()[indextest.KeyPoland]); !errors.Is(err, elastic.ErrNotInitialized) {
+		t.Errorf("Put before Init = %v, want ErrNotInitialized", err)
+	}
+	if err := s.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("Ping after Init = %v", err)
+	}
+	srv.Close()
+	if err := s.Ping(context.Background()); err == nil {
+		t.Error("Ping with the server down succeeded")
+	}
+}

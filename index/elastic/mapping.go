@@ -173,6 +173,16 @@ func eventMappings() map[string]any {
 		"first_seen": date, "effective_date": date, "articles": map[string]any{"type": "integer"},
 		"first_article_id": keyword, "first_source_id": keyword,
 		"evidence": map[string]any{"type": "text", "analyzer": FoldedAnalyzer},
+		"outbox":   disabled, "pending_outbox": map[string]any{"type": "boolean"},
+	}}
+}
+
+func outboxMappings() map[string]any {
+	return map[string]any{"dynamic": false, "properties": map[string]any{
+		"id": keyword, "kind": keyword, "rule_id": keyword, "channel": keyword, "subscriber": keyword,
+		"period": keyword, "event": disabled, "state": keyword, "attempts": map[string]any{"type": "integer"},
+		"next_attempt": date, "created": date, "delivered": date,
+		"last_error": map[string]any{"type": "text", "index": false},
 	}}
 }
 
@@ -197,6 +207,7 @@ func (s *Store) Init(ctx context.Context) error {
 		{s.names.state, stateMappings()},
 		{s.names.events, eventMappings()},
 		{s.names.searches, searchMappings()},
+		{s.names.outbox, outboxMappings()},
 	} {
 		if err := s.createIndex(ctx, ix.name, map[string]any{
 			"settings": map[string]any{"number_of_shards": 1, "analysis": analysis()},
@@ -221,10 +232,16 @@ func (s *Store) Init(ctx context.Context) error {
 		return fmt.Errorf("elastic: init: %w", err)
 	}
 	// The index may have existed without aliases (an interrupted init).
-	return s.updateAliases(ctx, []map[string]any{
+	if err := s.updateAliases(ctx, []map[string]any{
 		{"add": map[string]any{"index": first, "alias": s.names.write, "is_write_index": true}},
 		{"add": map[string]any{"index": first, "alias": s.names.read}},
-	})
+	}); err != nil {
+		return err
+	}
+	s.monthMu.Lock()
+	s.month = s.now().UTC().Format("2006.01")
+	s.monthMu.Unlock()
+	return nil
 }
 
 // createIndex creates an index unless it exists.
@@ -306,7 +323,13 @@ func (s *Store) ensureMonth(ctx context.Context) error {
 		actions = append(actions, map[string]any{"remove": map[string]any{"index": name, "alias": s.names.write}})
 	}
 	if err := s.updateAliases(ctx, actions); err != nil {
-		return err
+		// Another worker may have switched the month in the meantime (its
+		// remove of the old write index makes ours fail): that is success.
+		now, terr := s.aliasTargets(ctx, s.names.write)
+		info, ok := now[want]
+		if terr != nil || !ok || !info.write && len(now) > 1 {
+			return err
+		}
 	}
 	s.log.Info("elastic: new monthly index", "index", want)
 	s.month = month
@@ -391,6 +414,7 @@ type Stats struct {
 	Sources  int64        // source states kept
 	Events   int64
 	Searches int64 // saved searches
+	Messages int64 // in the outbox, delivered or not
 	// Bulk counts this process's bulk items since Open.
 	Bulk BulkStats
 }
@@ -443,7 +467,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	for _, c := range []struct {
 		index string
 		n     *int64
-	}{{s.names.state, &st.Sources}, {s.names.events, &st.Events}, {s.names.searches, &st.Searches}} {
+	}{{s.names.state, &st.Sources}, {s.names.events, &st.Events}, {s.names.searches, &st.Searches}, {s.names.outbox, &st.Messages}} {
 		n, err := s.count(ctx, c.index)
 		if err != nil {
 			return st, fmt.Errorf("elastic: stats: %w", err)
@@ -475,6 +499,7 @@ func (s *Store) DeleteAll(ctx context.Context) error {
 	for _, p := range []string{
 		"/" + pathEscape(s.names.pattern),
 		"/" + pathEscape(s.names.state), "/" + pathEscape(s.names.events), "/" + pathEscape(s.names.searches),
+		"/" + pathEscape(s.names.outbox),
 	} {
 		err := s.do(ctx, http.MethodDelete, p, url.Values{"ignore_unavailable": {"true"}}, nil, nil)
 		if err != nil && !isStatus(err, http.StatusNotFound) {

@@ -87,40 +87,70 @@ type eventDoc struct {
 	Evidence       string     `json:"evidence,omitempty"`
 	Articles       int        `json:"articles"`
 	EffectiveDate  *time.Time `json:"effective_date,omitempty"`
+	// Outbox holds the messages RecordEventAndEnqueue created the event
+	// with, until they are in the outbox index (PendingOutbox false); the
+	// event and its messages are thus written in one atomic create.
+	Outbox        []messageDoc `json:"outbox,omitempty"`
+	PendingOutbox bool         `json:"pending_outbox,omitempty"`
+}
+
+func (d eventDoc) event() news.Event {
+	return news.Event{
+		Key: d.Key, Country: d.Country, Action: news.Action(d.Action), Treaty: news.Treaty(d.Treaty),
+		FirstSeen: utc(d.FirstSeen), FirstArticleID: d.FirstArticleID, FirstSourceID: d.FirstSourceID,
+		Evidence: d.Evidence, Articles: d.Articles, EffectiveDate: utc(d.EffectiveDate),
+	}
+}
+
+func toEventDoc(ev news.Event) eventDoc {
+	return eventDoc{
+		Key: ev.Key, Country: ev.Country, Action: string(ev.Action), Treaty: string(ev.Treaty),
+		FirstSeen: tsOrNil(ev.FirstSeen), FirstArticleID: ev.FirstArticleID, FirstSourceID: ev.FirstSourceID,
+		Evidence: ev.Evidence, Articles: ev.Articles, EffectiveDate: tsOrNil(ev.EffectiveDate),
+	}
 }
 
 // RecordEvent creates the event with its key as document id, op_type create:
 // Elasticsearch lets exactly one create of an id succeed, across processes.
 // A loser counts one more article on the existing event.
 func (s *Store) RecordEvent(ctx context.Context, ev news.Event) (bool, error) {
-	key := ev.Key
-	if key == "" {
-		key = news.EventKey(ev.Country, ev.Action, ev.Treaty)
+	return s.recordEvent(ctx, ev, nil)
+}
+
+func (s *Store) recordEvent(ctx context.Context, ev news.Event, msgs []news.Message) (bool, error) {
+	if ev.Key == "" {
+		ev.Key = news.EventKey(ev.Country, ev.Action, ev.Treaty)
 	}
-	if ev.Country == "" && ev.Action == "" && ev.Key == "" {
+	if ev.Country == "" && ev.Action == "" {
 		return false, errors.New("elastic: record event: no key, country or action")
 	}
-	firstSeen := ev.FirstSeen
-	if firstSeen.IsZero() {
-		firstSeen = s.now()
+	if ev.FirstSeen.IsZero() {
+		ev.FirstSeen = s.now()
 	}
-	d := eventDoc{
-		Key: key, Country: ev.Country, Action: string(ev.Action), Treaty: string(ev.Treaty),
-		FirstSeen: tsOrNil(firstSeen), FirstArticleID: ev.FirstArticleID, FirstSourceID: ev.FirstSourceID,
-		Evidence: ev.Evidence, Articles: max(ev.Articles, 1), EffectiveDate: tsOrNil(ev.EffectiveDate),
+	ev.Articles = max(ev.Articles, 1)
+	d := toEventDoc(ev)
+	for _, msg := range msgs {
+		d.Outbox = append(d.Outbox, toMessageDoc(msg))
 	}
-	created, err := s.CreateIfAbsent(ctx, s.names.events, key, d)
+	d.PendingOutbox = len(msgs) > 0
+	created, err := s.CreateIfAbsent(ctx, s.names.events, ev.Key, d)
 	if err != nil {
 		return false, fmt.Errorf("elastic: record event: %w", err)
 	}
 	if created {
+		if d.PendingOutbox {
+			if err := s.moveOutbox(ctx, d); err != nil {
+				// The messages stay on the event; the next Lease moves them.
+				s.log.Warn("elastic: event recorded, its messages wait for the next lease", "event", ev.Key, "err", err)
+			}
+		}
 		return true, nil
 	}
 	script := m{"script": m{
 		"source": "ctx._source.articles += 1",
 		"lang":   "painless",
 	}}
-	path := "/" + pathEscape(s.names.events) + "/_update/" + pathEscape(key)
+	path := "/" + pathEscape(s.names.events) + "/_update/" + pathEscape(ev.Key)
 	q := s.refreshParam()
 	if q == nil {
 		q = map[string][]string{}
@@ -128,7 +158,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev news.Event) (bool, error) {
 	// Concurrent increments conflict on the version; retrying re-reads.
 	q.Set("retry_on_conflict", "10")
 	if err := s.do(ctx, http.MethodPost, path, q, script, nil); err != nil {
-		return false, fmt.Errorf("elastic: record event %s: count article: %w", key, err)
+		return false, fmt.Errorf("elastic: record event %s: count article: %w", ev.Key, err)
 	}
 	return false, nil
 }
@@ -168,11 +198,7 @@ func (s *Store) Events(ctx context.Context, f index.EventFilter) ([]news.Event, 
 	}
 	var out []news.Event
 	for _, d := range docs {
-		out = append(out, news.Event{
-			Key: d.Key, Country: d.Country, Action: news.Action(d.Action), Treaty: news.Treaty(d.Treaty),
-			FirstSeen: utc(d.FirstSeen), FirstArticleID: d.FirstArticleID, FirstSourceID: d.FirstSourceID,
-			Evidence: d.Evidence, Articles: d.Articles, EffectiveDate: utc(d.EffectiveDate),
-		})
+		out = append(out, d.event())
 	}
 	return out, nil
 }

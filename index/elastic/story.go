@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/minewatch/minewatch/news"
 )
 
 // simBandCount splits a SimHash into 16-bit bands. Two hashes within 3 bits
@@ -83,4 +85,27 @@ func (s *Store) FindStory(ctx context.Context, h uint64, maxBits int, since time
 		}
 		body["search_after"] = res.Hits.Hits[len(res.Hits.Hits)-1].Sort
 	}
+}
+
+// StoryDocuments lists the documents of one story, oldest first (by
+// FirstSeen, then id), at most limit (0 means 100).
+func (s *Store) StoryDocuments(ctx context.Context, storyID string, limit int) ([]news.Document, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	body := m{
+		"size":             min(limit, maxListed),
+		"query":            m{"bool": m{"filter": []any{m{"term": m{"story_id": storyID}}}}},
+		"sort":             []any{m{"first_seen": m{"order": "asc", "missing": "_last"}}, m{"id": m{"order": "asc"}}},
+		"track_total_hits": false,
+	}
+	var res searchResponse
+	if err := s.do(ctx, http.MethodPost, "/"+pathEscape(s.names.read)+"/_search", nil, body, &res); err != nil {
+		return nil, fmt.Errorf("elastic: story %s: %w", storyID, err)
+	}
+	out := make([]news.Document, 0, len(res.Hits.Hits))
+	for _, h := range res.Hits.Hits {
+		out = append(out, h.Source.document())
+	}
+	return out, nil
 }

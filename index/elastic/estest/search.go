@@ -27,6 +27,7 @@ type searchReq struct {
 	Collapse       map[string]any   `json:"collapse"`
 	PostFilter     map[string]any   `json:"post_filter"`
 	TrackScores    bool             `json:"track_scores"`
+	SeqNoPrimary   bool             `json:"seq_no_primary_term"`
 	Explain        bool             `json:"explain"`
 	StoredFields   any              `json:"stored_fields"`
 	DocvalueFields []map[string]any `json:"docvalue_fields"`
@@ -166,6 +167,9 @@ func (s *Server) search(expr string, q url.Values, body []byte) (int, answer) {
 			hj["_score"] = h.score
 		} else {
 			hj["_score"] = nil
+		}
+		if req.SeqNoPrimary {
+			hj["_seq_no"], hj["_primary_term"] = h.d.seqNo, 1
 		}
 		if len(keys) > 0 && !(len(keys) == 1 && keys[0].field == "_score") {
 			hj["sort"] = h.sort

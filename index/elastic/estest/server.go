@@ -1,5 +1,22 @@
-// Package estest is a recorded-behaviour Elasticsearch 8 for tests: an httptest
-// server that stores documents in memory, evaluates the query DSL the elastic backend emits, and checks and records the requests.
+// Package estest is a recorded-behaviour Elasticsearch 8: an httptest server that
+// stores documents, evaluates the backend's query DSL, and checks and records requests.
+//
+// It answers the REST calls the elastic backend makes (GET /, index templates,
+// index create/delete, aliases, _bulk, _doc/_create/_update, _search, _count,
+// _stats, _reindex) with bodies shaped like Elasticsearch 8.19's, taken from
+// the reference documentation's examples, and the X-Elastic-Product header the
+// Go client requires. Searches are really evaluated: bool, match_all, ids,
+// term(s), range, exists, match/match_phrase(_prefix), prefix, wildcard
+// (trailing *), intervals (match, prefix, all_of, any_of with max_gaps and
+// ordered), nested; sort with search_after; terms and date_histogram
+// aggregations; highlighting. Text fields are analysed like the backend's
+// folding analyzer (classify/textnorm), so the contract suite runs unchanged.
+// Scores are BM25-shaped, not Lucene's: tests may rely on order, not values.
+//
+// Violations lists what a real cluster would refuse or what breaks the
+// backend's own rules (a source field the mappings lack, a bulk line without
+// an id, an analyzer that needs a plugin); FailItem injects per-item bulk
+// failures (429, mapping errors).
 package estest
 
 import (
@@ -9,6 +26,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,8 +52,9 @@ type Request struct {
 
 // Options configure New.
 type Options struct {
-	// NoBodies records requests without their bodies, and skips checking bulk
-	// sources against the mappings (benchmarks).
+	// NoBodies records requests without their bodies and trusts bulk source
+	// lines (no JSON or mapping check), so a benchmark measures the client,
+	// not the fake.
 	NoBodies bool
 }
 
@@ -315,9 +334,9 @@ func (s *Server) route(method string, segs []string, q url.Values, body []byte) 
 		case segs[1] == "_doc" && method == http.MethodDelete:
 			return s.deleteDoc(idx, id)
 		case segs[1] == "_doc" && (method == http.MethodPut || method == http.MethodPost):
-			return s.indexDoc(idx, id, q.Get("op_type") == "create", body)
+			return s.indexDoc(idx, id, q.Get("op_type") == "create", q, body)
 		case segs[1] == "_create" && (method == http.MethodPut || method == http.MethodPost):
-			return s.indexDoc(idx, id, true, body)
+			return s.indexDoc(idx, id, true, q, body)
 		case segs[1] == "_update" && method == http.MethodPost:
 			return s.updateDoc(idx, id, body)
 		}
@@ -726,7 +745,7 @@ func (s *Server) bulkItem(op, target, id string, src []byte) (any, bool) {
 	ix := s.indices[name]
 	switch op {
 	case "index", "create":
-		if !json.Valid(src) {
+		if !s.opts.NoBodies && !json.Valid(src) {
 			return fail(http.StatusBadRequest, "document_parsing_exception", "[1:1] failed to parse: source is not valid JSON")
 		}
 		if !s.opts.NoBodies {
@@ -774,7 +793,7 @@ func writeResult(index string, d *doc, created bool, okStatus int) map[string]an
 		"_shards": shards, "_seq_no": d.seqNo, "_primary_term": 1, "status": status}
 }
 
-func (s *Server) indexDoc(target, id string, create bool, body []byte) (int, answer) {
+func (s *Server) indexDoc(target, id string, create bool, q url.Values, body []byte) (int, answer) {
 	if !json.Valid(body) {
 		return errorAnswer(http.StatusBadRequest, "document_parsing_exception", "[1:1] failed to parse")
 	}
@@ -789,6 +808,18 @@ func (s *Server) indexDoc(target, id string, create bool, body []byte) (int, ans
 	if d, ok := ix.docs[id]; ok && create {
 		return errorAnswer(http.StatusConflict, "version_conflict_engine_exception",
 			fmt.Sprintf("[%s]: version conflict, document already exists (current version [%d])", id, d.version))
+	}
+	if seq := q.Get("if_seq_no"); seq != "" {
+		// Optimistic concurrency: the write applies only to the version read.
+		cur, ok := ix.docs[id]
+		if !ok || strconv.FormatInt(cur.seqNo, 10) != seq || q.Get("if_primary_term") != "1" {
+			current := "none"
+			if ok {
+				current = strconv.FormatInt(cur.seqNo, 10)
+			}
+			return errorAnswer(http.StatusConflict, "version_conflict_engine_exception",
+				fmt.Sprintf("[%s]: version conflict, required seqNo [%s], primary term [%s]. current document has seqNo [%s] and primary term [1]", id, seq, q.Get("if_primary_term"), current))
+		}
 	}
 	d, created := ix.put(id, body, s.nextSeq())
 	res := writeResult(name, d, created, http.StatusOK)
@@ -865,7 +896,7 @@ func (s *Server) updateDoc(expr, id string, body []byte) (int, answer) {
 		}
 		src[field] = cur + n
 	case req.Doc != nil:
-		maps_copy(src, req.Doc)
+		maps.Copy(src, req.Doc)
 	default:
 		return errorAnswer(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: script or doc is missing;")
 	}
@@ -883,12 +914,6 @@ func parseIncrement(script string) (string, float64, bool) {
 	}
 	n, err := strconv.ParseFloat(strings.TrimSuffix(rhs, ";"), 64)
 	return field, n, err == nil
-}
-
-func maps_copy(dst, src map[string]any) {
-	for k, v := range src {
-		dst[k] = v
-	}
 }
 
 func (s *Server) reindex(body []byte) (int, answer) {
