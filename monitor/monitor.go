@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,8 @@ type Monitor struct {
 	schedules map[string]cron.Schedule
 	stories   *story.Grouper
 	all       map[string]news.Source // every configured source, this worker's or not (pushes)
+
+	running atomic.Bool // Run's scheduler is up, for readiness probes
 
 	mu       sync.Mutex
 	states   map[string]news.SourceState
@@ -188,6 +191,8 @@ func (mon *Monitor) Run(ctx context.Context) error {
 	)
 	c.Schedule(cron.Every(mon.opts.Tick), cron.FuncJob(func() { mon.dispatch(ctx, jobs) }))
 	c.Start()
+	mon.running.Store(true)
+	defer mon.running.Store(false)
 	mon.log.Info("scheduler started", "sources", len(mon.opts.Sources), "workers", mon.opts.Workers, "tick", mon.opts.Tick)
 	mon.dispatch(ctx, jobs) // do not wait a whole tick for the first due sources
 
@@ -212,6 +217,9 @@ func (mon *Monitor) dispatch(ctx context.Context, jobs chan<- news.Source) {
 		}
 	}
 }
+
+// Running reports whether Run's scheduler is up.
+func (mon *Monitor) Running() bool { return mon.running.Load() }
 
 // due returns the sources whose next check has come, and marks them in flight.
 // They are earliest first, then spread over their hosts (see interleaveHosts).

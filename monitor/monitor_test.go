@@ -333,9 +333,15 @@ func TestRunDispatchesDueSourcesAndStops(t *testing.T) {
 			t.Fatalf("sources collected: %v; want a and b", got)
 		}
 	}
+	if !mon.Running() {
+		t.Error("Running() = false while Run schedules")
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run returned %v", err)
+	}
+	if mon.Running() {
+		t.Error("Running() = true after Run returned")
 	}
 	sts, err := mon.Statuses(t.Context())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/minewatch/minewatch/classify"
 	"github.com/minewatch/minewatch/classify/entities"
 	"github.com/minewatch/minewatch/config"
+	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/index/disk"
+	"github.com/minewatch/minewatch/index/elastic"
 	"github.com/minewatch/minewatch/ingest"
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/monitor"
@@ -28,12 +31,41 @@ type app struct {
 	cfg        *config.Config
 	log        *slog.Logger
 	reg        *prometheus.Registry
-	store      *disk.Store
+	store      backend
 	classifier *classify.Classifier
 	monitor    *monitor.Monitor
 	alerting   *alerting          // nil when the config has no alerts or subscribers
 	websub     *websub.Subscriber // nil without web.base_url (hubs need a public callback)
 }
+
+// backend is what the commands need of an index. Both backends, the embedded
+// one (index/disk) and Elasticsearch (index/elastic), implement all of it and
+// pass the same contract suite (index/indextest).
+type backend interface {
+	index.Store
+	index.StateStore
+	index.EventStore
+	index.URLChecker
+	index.SearchSaver
+	index.StoryFinder
+	index.StoryLister
+	index.Outbox
+	// Ready reports whether the index answers, for /readyz.
+	Ready(ctx context.Context) error
+}
+
+// diskBackend adds readiness to the embedded index.
+type diskBackend struct{ *disk.Store }
+
+func (d diskBackend) Ready(ctx context.Context) error {
+	_, err := d.Stats(ctx)
+	return err
+}
+
+// elasticBackend adds readiness to the Elasticsearch index.
+type elasticBackend struct{ *elastic.Store }
+
+func (e elasticBackend) Ready(ctx context.Context) error { return e.Ping(ctx) }
 
 // buildOptions tweak what build makes, for the demo and tests.
 type buildOptions struct {
@@ -53,7 +85,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg, log)
+	env := bo.getenv
+	if env == nil {
+		env = os.Getenv // the composition root may read the process environment
+	}
+	st, err := openStore(ctx, cfg, log, env)
 	if err != nil {
 		return nil, err
 	}
@@ -165,18 +201,44 @@ func newClassifier(cfg *config.Config) (*classify.Classifier, error) {
 	return cl, nil
 }
 
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*disk.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string) (backend, error) {
 	switch cfg.Index.Backend {
-	case "", "embedded":
+	case "", config.BackendEmbedded:
 		st, err := disk.Open(ctx, disk.Options{Dir: cfg.Index.Dir, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded index in %s: %w", cfg.Index.Dir, err)
 		}
-		return st, nil
-	case "elasticsearch":
-		return nil, usageError{errors.New("index backend \"elasticsearch\" is not built into this version yet; use \"embedded\"")}
+		return diskBackend{st}, nil
+	case config.BackendElasticsearch:
+		st, err := openElastic(ctx, cfg, log, getenv, false)
+		if err != nil {
+			return nil, err
+		}
+		return elasticBackend{st}, nil
 	}
 	return nil, usageError{fmt.Errorf("unknown index backend %q", cfg.Index.Backend)}
+}
+
+// openElastic connects to the cluster the config names, with the secrets
+// read from the environment variables it names. autoInit creates the
+// template, first index and aliases when they are missing.
+func openElastic(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, autoInit bool) (*elastic.Store, error) {
+	ec := cfg.Index.Elasticsearch
+	opts := elastic.Options{
+		URLs: ec.URLs, Username: ec.Username, CAFile: ec.CAFile, IndexPrefix: ec.IndexPrefix,
+		Logger: log, AutoInit: autoInit,
+	}
+	if ec.PasswordEnv != "" {
+		opts.Password = getenv(ec.PasswordEnv)
+	}
+	if ec.APIKeyEnv != "" {
+		opts.APIKey = getenv(ec.APIKeyEnv)
+	}
+	st, err := elastic.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open elasticsearch index at %v: %w", ec.URLs, err)
+	}
+	return st, nil
 }
 
 func newFetcher(cfg *config.Config, log *slog.Logger) (*fetch.Fetcher, error) {
@@ -203,15 +265,24 @@ func (a *app) webServer() (*web.Server, error) {
 		Logger:     a.log,
 		Gatherer:   a.reg,
 		Registerer: a.reg,
-		Ready: func(ctx context.Context) error {
-			_, err := a.store.Stats(ctx)
-			return err
-		},
+		Ready:      a.ready,
 	}
 	if a.monitor != nil {
 		opts.Sources = sourceLister{a.monitor}
 	}
 	return web.New(opts)
+}
+
+// ready is /readyz: the index answers and, in a serving process, the
+// scheduler runs.
+func (a *app) ready(ctx context.Context) error {
+	if err := a.store.Ready(ctx); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if a.monitor != nil && !a.monitor.Running() {
+		return errors.New("scheduler not running")
+	}
+	return nil
 }
 
 // sourceLister adapts the monitor's statuses to the web package's view of them.

@@ -1,17 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minewatch/minewatch/config"
 	"github.com/minewatch/minewatch/demo"
+	"github.com/minewatch/minewatch/index/elastic/estest"
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/news"
 )
@@ -35,14 +40,43 @@ type apiResponse struct {
 }
 
 // TestEndToEnd serves the demo site on 127.0.0.1, runs one fetch cycle into a
-// temporary index, and checks what the search API returns: topics, countries,
-// actions and highlights.
+// temporary embedded index, and checks what the search API returns: topics,
+// countries, actions and highlights.
 func TestEndToEnd(t *testing.T) {
-	site := httptest.NewServer(demo.Handler())
-	defer site.Close()
-
 	cfg := config.Default()
 	cfg.Index.Dir = t.TempDir()
+	endToEnd(t, cfg)
+}
+
+// TestEndToEndElasticsearch runs the same pipeline and the same checks with
+// Elasticsearch as the index: against ELASTICSEARCH_URL when it is set, else
+// against the recorded-behaviour server (index/elastic/estest).
+func TestEndToEndElasticsearch(t *testing.T) {
+	cfg := config.Default()
+	cfg.Index.Backend = config.BackendElasticsearch
+	cfg.Index.Elasticsearch.IndexPrefix = fmt.Sprintf("minewatch-e2e-%d", time.Now().UnixNano())
+	if u := os.Getenv("ELASTICSEARCH_URL"); u != "" {
+		cfg.Index.Elasticsearch.URLs = []string{u}
+	} else {
+		cfg.Index.Elasticsearch.URLs = []string{estest.New(t, estest.Options{}).URL}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openElastic(t.Context(), cfg, log, os.Getenv, true) // what `minewatch index init` does
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("ELASTICSEARCH_URL") != "" {
+			_ = st.DeleteAll(context.Background())
+		}
+		st.Close()
+	})
+	endToEnd(t, cfg)
+}
+
+func endToEnd(t *testing.T, cfg *config.Config) {
+	site := httptest.NewServer(demo.Handler())
+	defer site.Close()
 	cfg.Fetch.AllowPrivate = []string{"127.0.0.0/8"}
 	cfg.Fetch.PerHostDelay = config.Duration{Duration: -1}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -83,7 +83,7 @@ else ./minewatch.yaml, else the built-in default (see "minewatch config print").
 	root.AddCommand(
 		newRunCmd(g), newFetchCmd(g), newSearchCmd(g), newClassifyCmd(g), newExtractCmd(g),
 		newDemoCmd(g), newConfigCmd(g), newSourcesCmd(g), newRulesCmd(g), newReclassifyCmd(g),
-		newDigestCmd(g), newAlertsCmd(g),
+		newDigestCmd(g), newAlertsCmd(g), newIndexCmd(g),
 	)
 	return root
 }
@@ -102,6 +102,16 @@ func (g *globals) logger() (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(g.stderr, opts)), nil
 	}
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", g.logFormat)}
+}
+
+// loggerAndConfig is what most commands start with.
+func (g *globals) loggerAndConfig() (*slog.Logger, *config.Config, error) {
+	log, err := g.logger()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := g.loadConfig()
+	return log, cfg, err
 }
 
 // loadConfig resolves and loads the config file.
