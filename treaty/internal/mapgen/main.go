@@ -193,6 +193,114 @@ func writeRing(b *strings.Builder, ring []int, arcs [][][2]float64, proj func(lo
 		}
 		pts = append(pts, arc...)
 	}
+	if crossesAntimeridian(pts) {
+		// A ring drawn across the ±180° seam would streak across the whole
+		// map; draw its two halves, each closed along the seam, instead.
+		west, east := splitAtAntimeridian(pts)
+		writePoints(b, west, proj)
+		writePoints(b, east, proj)
+		return
+	}
+	writePoints(b, pts, proj)
+}
+
+// crossesAntimeridian reports whether consecutive points jump across ±180°.
+func crossesAntimeridian(pts [][2]float64) bool {
+	for i := 1; i < len(pts); i++ {
+		if math.Abs(pts[i][0]-pts[i-1][0]) > 180 {
+			return true
+		}
+	}
+	return false
+}
+
+// splitAtAntimeridian unwraps a ring's longitudes to be continuous, clips it
+// against the 180° meridian (Sutherland–Hodgman with one clip line), and
+// returns its two halves, the one beyond ±180° moved back by 360°. The clip adds the edge along the seam, densified so the projection
+// draws it as the curve it is.
+func splitAtAntimeridian(pts [][2]float64) (below, above [][2]float64) {
+	un := make([][2]float64, len(pts))
+	shift := 0.0
+	for i, p := range pts {
+		if i > 0 {
+			switch d := p[0] + shift - un[i-1][0]; {
+			case d > 180:
+				shift -= 360
+			case d < -180:
+				shift += 360
+			}
+		}
+		un[i] = [2]float64{p[0] + shift, p[1]}
+	}
+	// The seam is at 180° or -180° in unwrapped terms, whichever the ring spans.
+	seam := 180.0
+	if minLon(un) < -180 {
+		seam = -180
+	}
+	below = clipHalf(un, seam, true)
+	above = clipHalf(un, seam, false)
+	// The half beyond ±180° goes back to the other side of the map, its seam
+	// edge with it.
+	beyond, by := above, -360.0
+	if seam < 0 {
+		beyond, by = below, 360
+	}
+	for i := range beyond {
+		beyond[i][0] += by
+	}
+	return below, above
+}
+
+func minLon(pts [][2]float64) float64 {
+	m := math.Inf(1)
+	for _, p := range pts {
+		m = math.Min(m, p[0])
+	}
+	return m
+}
+
+// clipHalf keeps the part of the closed ring on one side of lon = seam
+// (keepBelow: lon ≤ seam), walking the seam in 1° steps between crossings.
+func clipHalf(ring [][2]float64, seam float64, keepBelow bool) [][2]float64 {
+	inside := func(p [2]float64) bool {
+		if keepBelow {
+			return p[0] <= seam
+		}
+		return p[0] >= seam
+	}
+	var out [][2]float64
+	add := func(p [2]float64) {
+		if n := len(out); n > 0 && out[n-1][0] == seam && p[0] == seam {
+			// Along the seam: densify so the projected edge curves.
+			from := out[n-1][1]
+			steps := int(math.Abs(p[1]-from)) + 1
+			for k := 1; k < steps; k++ {
+				out = append(out, [2]float64{seam, from + (p[1]-from)*float64(k)/float64(steps)})
+			}
+		}
+		out = append(out, p)
+	}
+	for i := range ring {
+		cur, prev := ring[i], ring[(i+len(ring)-1)%len(ring)]
+		cross := func() [2]float64 {
+			t := (seam - prev[0]) / (cur[0] - prev[0])
+			return [2]float64{seam, prev[1] + t*(cur[1]-prev[1])}
+		}
+		switch {
+		case inside(cur) && inside(prev):
+			add(cur)
+		case inside(cur):
+			add(cross())
+			add(cur)
+		case inside(prev):
+			add(cross())
+		}
+	}
+	return out
+}
+
+// writePoints appends one ring of projected points as "M x y l dx dy … z".
+func writePoints(b *strings.Builder, pts [][2]float64, proj func(lon, lat float64) (int, int)) {
 	var xy [][2]int
 	for _, p := range pts {
 		x, y := proj(p[0], p[1])
