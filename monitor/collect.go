@@ -161,7 +161,7 @@ func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) e
 			Country:        e.Country,
 			Action:         e.Action,
 			Treaty:         e.Treaty,
-			FirstSeen:      d.FirstSeen,
+			FirstSeen:      d.Reported(),
 			FirstArticleID: d.ID,
 			FirstSourceID:  d.SourceID,
 			Evidence:       e.Evidence,

@@ -94,6 +94,17 @@ type Article struct {
 	FirstSeen     time.Time // when minewatch first saw the item; kept across re-fetches
 }
 
+// Reported is when the article's news came out: its publish time when known
+// (and not later than when minewatch saw it), else when minewatch first saw it.
+// Events take their date from it, so a move reported last year and fetched
+// today is dated last year.
+func (a Article) Reported() time.Time {
+	if !a.Published.IsZero() && (a.FirstSeen.IsZero() || !a.Published.After(a.FirstSeen)) {
+		return a.Published
+	}
+	return a.FirstSeen
+}
+
 // ArticleID derives an article's stable id from its canonical URL, so fetching
 // the same story twice never makes two documents.
 func ArticleID(canonicalURL string) string {

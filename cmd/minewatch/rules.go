@@ -311,7 +311,7 @@ func reclassify(ctx context.Context, st index.Store, cl *classify.Classifier, al
 			for _, d := range batch {
 				for _, e := range d.Classification.Entities {
 					created, err := es.RecordEvent(wctx, news.Event{Key: e.Key(), Country: e.Country, Action: e.Action,
-						Treaty: e.Treaty, FirstSeen: d.FirstSeen, FirstArticleID: d.ID, FirstSourceID: d.SourceID,
+						Treaty: e.Treaty, FirstSeen: d.Reported(), FirstArticleID: d.ID, FirstSourceID: d.SourceID,
 						Evidence: e.Evidence, Articles: 1})
 					if err != nil {
 						return err
