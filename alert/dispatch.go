@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minewatch/minewatch/index"
@@ -64,6 +65,56 @@ type DispatcherOptions struct {
 
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Registerer receives minewatch_alert_deliveries_total{channel,outcome}
+	// and minewatch_outbox_pending; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// Delivery outcomes, the outcome label of minewatch_alert_deliveries_total.
+const (
+	OutcomeDelivered = "delivered" // the receiver accepted it
+	OutcomeRetry     = "retry"     // failed; another attempt is scheduled
+	OutcomeExpired   = "expired"   // failed for good, or too often, or too late
+	OutcomeDeferred  = "deferred"  // held back by the rule's cooldown
+)
+
+// metrics are the dispatcher's Prometheus series.
+type metrics struct {
+	deliveries *prometheus.CounterVec
+	pending    prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (metrics, error) {
+	m := metrics{
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "minewatch_alert_deliveries_total",
+			Help: "Alert and digest delivery attempts by channel kind and outcome.",
+		}, []string{"channel", "outcome"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "minewatch_outbox_pending",
+			Help: "Outbox messages waiting for delivery or a retry, as of the dispatcher's last round.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	// A second dispatcher on one registry (a command that builds two)
+	// shares the series instead of failing.
+	if err := reg.Register(m.deliveries); err != nil {
+		are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
+		if !ok {
+			return m, fmt.Errorf("alert: register metrics: %w", err)
+		}
+		m.deliveries = are.ExistingCollector.(*prometheus.CounterVec)
+	}
+	if err := reg.Register(m.pending); err != nil {
+		are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
+		if !ok {
+			return m, fmt.Errorf("alert: register metrics: %w", err)
+		}
+		m.pending = are.ExistingCollector.(prometheus.Gauge)
+	}
+	return m, nil
 }
 
 // Dispatcher delivers outbox messages. Run it in one goroutine per process;
@@ -73,6 +124,7 @@ type Dispatcher struct {
 	rules map[string]Rule
 	log   *slog.Logger
 	kick  chan struct{}
+	m     metrics
 
 	mu    sync.Mutex
 	fired map[string]firing // rule id → last firing, for cooldowns
@@ -117,7 +169,11 @@ func NewDispatcher(opts DispatcherOptions) (*Dispatcher, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	d := &Dispatcher{opts: opts, rules: map[string]Rule{}, log: log, kick: make(chan struct{}, 1), fired: map[string]firing{}}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dispatcher{opts: opts, rules: map[string]Rule{}, log: log, kick: make(chan struct{}, 1), m: m, fired: map[string]firing{}}
 	for _, r := range opts.Rules {
 		d.rules[r.ID] = r
 	}
@@ -149,6 +205,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				break
 			}
 		}
+		d.updatePending(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -219,13 +276,16 @@ func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
 		if err := d.opts.Queue.Update(store, m); err != nil {
 			d.log.Error("outbox update failed", "message", m.ID, "error", err)
 		}
+		d.m.deliveries.WithLabelValues(d.channelKind(m), OutcomeDeferred).Inc()
 		d.log.Info("alert delayed by rule cooldown", "message", m.ID, "rule", m.RuleID, "until", until)
 		return
 	}
 	err := d.Deliver(ctx, m)
 	now := d.opts.Now()
+	outcome := OutcomeRetry
 	switch {
 	case err == nil:
+		outcome = OutcomeDelivered
 		m.State, m.Delivered, m.LastError = news.MessageDelivered, now, ""
 		d.recordFiring(m, now)
 		d.log.Info("message delivered", "message", m.ID, "attempts", m.Attempts)
@@ -235,6 +295,7 @@ func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
 		m.NextAttempt = now
 	case errors.Is(err, ErrPermanent) || errors.Is(err, mail.ErrPermanent) ||
 		m.Attempts >= d.opts.MaxAttempts || (!m.Created.IsZero() && now.Sub(m.Created) > d.opts.MaxAge):
+		outcome = OutcomeExpired
 		m.State, m.LastError = news.MessageExpired, err.Error()
 		d.log.Error("message expired", "message", m.ID, "attempts", m.Attempts, "error", err)
 	default:
@@ -242,9 +303,43 @@ func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
 		m.NextAttempt = now.Add(retryDelay(d.opts.Backoff, d.opts.MaxBackoff, m.Attempts))
 		d.log.Warn("delivery failed, will retry", "message", m.ID, "attempts", m.Attempts, "next", m.NextAttempt, "error", err)
 	}
+	d.m.deliveries.WithLabelValues(d.channelKind(m), outcome).Inc()
 	if err := d.opts.Queue.Update(store, m); err != nil {
 		d.log.Error("outbox update failed", "message", m.ID, "error", err)
 	}
+}
+
+// pendingLimit bounds the pending count's query; a backlog larger than
+// this shows as the limit, which is alarm enough.
+const pendingLimit = 10000
+
+// updatePending sets the pending gauge from the outbox.
+func (d *Dispatcher) updatePending(ctx context.Context) {
+	if d.opts.Registerer == nil || ctx.Err() != nil {
+		return
+	}
+	msgs, err := d.opts.Queue.Messages(ctx, index.MessageFilter{States: []news.MessageState{news.MessagePending}, Limit: pendingLimit})
+	if err != nil {
+		d.log.Warn("cannot count pending messages", "error", err)
+		return
+	}
+	d.m.pending.Set(float64(len(msgs)))
+}
+
+// channelKind is the channel label of a message: the kind of its channel,
+// so the series stay few however many rules there are.
+func (d *Dispatcher) channelKind(m news.Message) string {
+	if m.Kind == news.MessageDigest {
+		return "digest"
+	}
+	if r, ok := d.rules[m.RuleID]; ok {
+		for _, ch := range r.Channels {
+			if ch.ID == m.Channel {
+				return ch.Kind
+			}
+		}
+	}
+	return "unknown"
 }
 
 // retryDelay is base·2^(attempts-1) capped at maxDelay, with ±20 % jitter

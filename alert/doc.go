@@ -39,11 +39,28 @@
 // than its cooldown ago for another event, the message's next attempt is moved
 // to the end of the cooldown.
 //
-// Delivery is at least once. A crash after the receiver accepted a message
-// but before the outbox recorded it as delivered sends it again when the
-// lease runs out. Every request therefore carries the message id, and
-// receivers that must not act twice dedupe on it (see X-Minewatch-Delivery
-// below; e-mails carry a Message-ID derived from it).
+// # Crashes: exactly once per id, at least once on the wire
+//
+// What a crash (even SIGKILL) can and cannot do, as TestKilledDispatcher
+// shows with a real index/disk store and a child process killed at each
+// point, round after round:
+//
+//   - Between recording an event and delivering its alerts: nothing is
+//     lost. The alerts were committed with the event; the restarted
+//     dispatcher leases and sends them. The restarted monitor seeing the
+//     same story again enqueues nothing, because the event is known.
+//   - After the receiver answered 2xx but before the outbox recorded the
+//     delivery (Update): the message is still pending with a lease, and is
+//     sent again when the lease runs out, with the SAME delivery id. This
+//     is the one case in which a receiver gets a message twice.
+//
+// So each alert is enqueued exactly once and delivered at least once;
+// counted by distinct delivery id it arrives exactly once, counted by raw
+// requests it may arrive twice after a badly timed crash. Receivers that
+// must not act twice dedupe on X-Minewatch-Delivery (below); e-mails carry
+// a Message-ID derived from it, which mail clients and list servers use to
+// drop the copy. No outbox can close this window: the receiver's answer
+// and the outbox write cannot share one transaction.
 //
 // # Generic webhook
 //

@@ -168,33 +168,3 @@ func BenchmarkClassify(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkBareScan is the floor for BenchmarkClassify: tokenize and fold the
-// same text and look every token up once in the same pattern tables, without
-// phrases, rules or explanations.
-func BenchmarkBareScan(b *testing.B) {
-	arts, size := benchArticles(b)
-	c, err := New(loadRules(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := c.prog
-	s := p.newScan()
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, a := range arts {
-			for f, src := range [2]string{a.Title, a.Text} {
-				fs := &s.fields[f]
-				fs.toks = s.tz.Append(fs.toks[:0], src)
-				fs.pats = fs.pats[:0]
-				for _, tk := range fs.toks {
-					if id, ok := p.exact[tk.Text]; ok {
-						fs.pats = append(fs.pats, id)
-					}
-					fs.pats = p.trie.match(fs.pats, tk.Text)
-				}
-			}
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minewatch/minewatch/classify/query"
+	"github.com/minewatch/minewatch/classify/textnorm"
 	"github.com/minewatch/minewatch/news"
 )
 
@@ -53,6 +54,13 @@ type EntityExtractor interface {
 	ExtractAt(published time.Time, title, text, language string, topics []string) []news.Entity
 }
 
+// tokenExtractor is an EntityExtractor that can reuse the classifier's tokens
+// instead of tokenizing a relevant article a second time (entities.Extractor
+// is one).
+type tokenExtractor interface {
+	ExtractTokensAt(published time.Time, title, text, language string, topics []string, titleToks, textToks []textnorm.Token) []news.Entity
+}
+
 // RuleError is one bad rule; New returns all of them at once joined with
 // errors.Join.
 type RuleError struct {
@@ -89,6 +97,7 @@ type Classifier struct {
 	rules    []rule
 	topics   []TopicDef // thresholds resolved
 	entities EntityExtractor
+	tokEnts  tokenExtractor // entities, when it takes tokens; else nil
 	version  string
 }
 
@@ -103,6 +112,7 @@ type rule struct {
 // New compiles the rules. Every bad rule is reported, each as a *RuleError.
 func New(opts Options) (*Classifier, error) {
 	c := &Classifier{prog: newProgram(), entities: opts.Entities}
+	c.tokEnts, _ = opts.Entities.(tokenExtractor)
 	c.pool.p = c.prog
 	var errs []error
 	topicIdx := map[string]int{}
@@ -191,6 +201,7 @@ func New(opts Options) (*Classifier, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	c.prog.trie.freeze()
 	c.version = c.computeVersion()
 	return c, nil
 }
@@ -250,17 +261,24 @@ func (c *Classifier) Classify(a news.Article) news.Classification {
 	defer c.pool.put(s)
 	c.prog.run(s, a.Title, text)
 
-	scores := make([]float64, len(c.topics))
+	scores := slices.Grow(s.scores[:0], len(c.topics))[:len(c.topics)]
+	clear(scores)
+	s.scores = scores
 	var matched [][]news.RuleMatch // by topic, only allocated when a rule matches
 	for _, qi := range s.cands {
 		r := c.rules[qi]
 		if r.language != "" && r.language != lang {
 			continue
 		}
+		// Most candidates fail: a rule names "mine" and the article lacks its
+		// other words. Deciding without collecting short-circuits ORs; only a
+		// rule that matches is walked again for its explanation.
 		s.hits = s.hits[:0]
-		if !c.prog.eval(s, c.prog.queries[qi], true) {
+		if !c.prog.eval(s, c.prog.queries[qi], false) {
 			continue
 		}
+		s.hits = s.hits[:0]
+		c.prog.eval(s, c.prog.queries[qi], true)
 		scores[r.topic] += r.weight
 		if matched == nil {
 			matched = make([][]news.RuleMatch, len(c.topics))
@@ -281,7 +299,13 @@ func (c *Classifier) Classify(a news.Article) news.Classification {
 	slices.SortStableFunc(out.Topics, func(a, b news.TopicScore) int { return cmp.Compare(b.Score, a.Score) })
 	out.Relevant = len(out.Topics) > 0
 	if out.Relevant && c.entities != nil {
-		if ents := c.entities.ExtractAt(a.Published, a.Title, text, a.Language, out.TopicIDs()); ents != nil {
+		var ents []news.Entity
+		if c.tokEnts != nil {
+			ents = c.tokEnts.ExtractTokensAt(a.Published, a.Title, text, a.Language, out.TopicIDs(), s.fields[0].toks, s.fields[1].toks)
+		} else {
+			ents = c.entities.ExtractAt(a.Published, a.Title, text, a.Language, out.TopicIDs())
+		}
+		if ents != nil {
 			out.Entities = ents
 		}
 	}

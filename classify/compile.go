@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/minewatch/minewatch/classify/query"
@@ -52,8 +53,9 @@ type term struct {
 // program is the compiled form of a set of queries: one pattern table for all
 // of them, so scanning an article costs the same however many rules there are.
 type program struct {
-	exact map[string]int32 // folded word → pattern id
-	trie  trie             // folded prefixes → pattern ids
+	// trie maps folded words and prefixes to pattern ids: one walk along a
+	// token finds both, where a map of words would hash every token first.
+	trie  trie
 	npats int
 	// maxPhrase is the most words of any term; NEAR windows allow for it.
 	maxPhrase int
@@ -72,20 +74,12 @@ type program struct {
 }
 
 func newProgram() *program {
-	return &program{exact: map[string]int32{}, termIDs: map[string]int32{}, trie: newTrie()}
+	return &program{termIDs: map[string]int32{}, trie: newTrie()}
 }
 
 // pattern returns the id of a folded word or prefix, adding it when new.
 func (p *program) pattern(word string, prefix bool) int32 {
-	if prefix {
-		return p.trie.insert(word, func() int32 { return p.newPattern() })
-	}
-	if id, ok := p.exact[word]; ok {
-		return id
-	}
-	id := p.newPattern()
-	p.exact[word] = id
-	return id
+	return p.trie.insert(word, prefix, p.newPattern)
 }
 
 func (p *program) newPattern() int32 {
@@ -260,26 +254,45 @@ func matchesEmpty(c *node) bool {
 	return false
 }
 
-// trie maps folded prefixes to pattern ids, walked byte by byte along a token.
-// The root has a full table because every token starts there; deeper nodes
-// have few children and are scanned.
+// trie maps folded words and prefixes to pattern ids, walked byte by byte
+// along a token. The root has a full table because every token starts there;
+// deeper nodes have few children and are scanned.
 type trie struct {
 	root  [256]int32 // child node index + 1; 0 = none
 	nodes []trieNode
+	// flat is nodes laid out for matching, built by freeze: small fixed-size
+	// nodes over shared arrays, so a walk touches few cache lines.
+	flat  []flatNode
+	edges []edge
+	pats  []int32
+}
+
+type flatNode struct {
+	edge0, nedges int32 // children: edges[edge0 : edge0+nedges]
+	pat0, npats   int32 // prefixes ending here: pats[pat0 : pat0+npats]
+	exact         int32 // as in trieNode
+}
+
+type edge struct {
+	key  byte
+	next int32 // node index
 }
 
 type trieNode struct {
-	keys []byte
-	next []int32 // node index
-	pats []int32 // prefixes ending here
+	keys  []byte
+	next  []int32 // node index
+	pats  []int32 // prefixes ending here
+	exact int32   // pattern id + 1 of the word ending here; 0 = none
 }
 
 func newTrie() trie { return trie{} }
 
-func (t *trie) insert(prefix string, newID func() int32) int32 {
+// insert returns the id of a word (prefix false) or prefix, adding it with
+// newID when new.
+func (t *trie) insert(key string, prefix bool, newID func() int32) int32 {
 	cur := int32(-1) // -1 = root
-	for i := 0; i < len(prefix); i++ {
-		b := prefix[i]
+	for i := 0; i < len(key); i++ {
+		b := key[i]
 		var nx int32 = -1
 		if cur < 0 {
 			nx = t.root[b] - 1
@@ -306,33 +319,68 @@ func (t *trie) insert(prefix string, newID func() int32) int32 {
 		cur = nx
 	}
 	n := &t.nodes[cur]
+	if !prefix {
+		if n.exact == 0 {
+			n.exact = newID() + 1
+		}
+		return n.exact - 1
+	}
 	if len(n.pats) == 0 {
 		n.pats = append(n.pats, newID())
 	}
 	return n.pats[0]
 }
 
-// match appends the ids of every prefix of word.
+// freeze builds the layout match reads; call it after the last insert.
+func (t *trie) freeze() {
+	t.flat = slices.Grow(t.flat[:0], len(t.nodes))[:len(t.nodes)]
+	t.edges, t.pats = t.edges[:0], t.pats[:0]
+	for i, n := range t.nodes {
+		t.flat[i] = flatNode{
+			edge0: int32(len(t.edges)), nedges: int32(len(n.keys)),
+			pat0: int32(len(t.pats)), npats: int32(len(n.pats)),
+			exact: n.exact,
+		}
+		for j, k := range n.keys {
+			t.edges = append(t.edges, edge{key: k, next: n.next[j]})
+		}
+		t.pats = append(t.pats, n.pats...)
+	}
+}
+
+// match appends the id of word itself, when it is a pattern, and then the ids
+// of every prefix of word. The trie must be frozen.
 func (t *trie) match(dst []int32, word string) []int32 {
 	if len(word) == 0 {
 		return dst
 	}
+	mark := len(dst)
+	exact := int32(0)
 	cur := t.root[word[0]] - 1
 	for i := 1; cur >= 0; i++ {
-		n := &t.nodes[cur]
-		dst = append(dst, n.pats...)
+		n := &t.flat[cur]
+		if n.npats > 0 {
+			dst = append(dst, t.pats[n.pat0:n.pat0+n.npats]...)
+		}
 		if i == len(word) {
+			exact = n.exact
 			break
 		}
 		b := word[i]
 		nx := int32(-1)
-		for j, k := range n.keys {
-			if k == b {
-				nx = n.next[j]
+		for _, e := range t.edges[n.edge0 : n.edge0+n.nedges] {
+			if e.key == b {
+				nx = e.next
 				break
 			}
 		}
 		cur = nx
+	}
+	if exact != 0 {
+		// The word's own pattern goes first, before its prefixes.
+		dst = append(dst, 0)
+		copy(dst[mark+1:], dst[mark:])
+		dst[mark] = exact - 1
 	}
 	return dst
 }

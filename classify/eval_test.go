@@ -620,13 +620,7 @@ func TestRulePackExamples(t *testing.T) {
 // rule pack, alone and with the entity extractor (which runs on relevant
 // articles only), over the dev and challenge sets.
 func BenchmarkClassifyDefaultPack(b *testing.B) {
-	items := append(readChallenge(b), readEvalItems(b)...)
-	arts := make([]news.Article, len(items))
-	var size int64
-	for i, it := range items {
-		arts[i] = news.Article{Title: it.Title, Text: it.Text, Language: it.Language}
-		size += int64(len(it.Title) + len(it.Text))
-	}
+	arts, size := benchArticles(b)
 	withEntities, _ := newEvalClassifier(b)
 	rulesOnly, err := classify.New(loadRulePack(b))
 	if err != nil {
@@ -645,5 +639,43 @@ func BenchmarkClassifyDefaultPack(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// benchArticles are the challenge and dev sets as articles, and their size in
+// bytes of title and text.
+func benchArticles(b *testing.B) ([]news.Article, int64) {
+	items := append(readChallenge(b), readEvalItems(b)...)
+	arts := make([]news.Article, len(items))
+	var size int64
+	for i, it := range items {
+		arts[i] = news.Article{Title: it.Title, Text: it.Text, Language: it.Language}
+		size += int64(len(it.Title) + len(it.Text))
+	}
+	return arts, size
+}
+
+// BenchmarkBareScan is the floor for BenchmarkClassifyDefaultPack (issue #4):
+// the same articles scanned once for the same default pack's patterns, with
+// nothing else (see Classifier.BareScan in export_test.go).
+func BenchmarkBareScan(b *testing.B) {
+	arts, size := benchArticles(b)
+	c, err := classify.New(loadRulePack(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hits := 0
+	for _, a := range arts {
+		hits += c.BareScan(a.Title, a.Text)
+	}
+	if hits == 0 {
+		b.Fatal("the bare scan found no patterns in the benchmark articles")
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, a := range arts {
+			c.BareScan(a.Title, a.Text)
+		}
 	}
 }

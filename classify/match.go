@@ -34,6 +34,8 @@ type scan struct {
 	cands  []int32
 	hits   []hit
 	near   []bool
+	// scores are the classifier's per-topic scores of the article.
+	scores []float64
 	// tz remembers folded words across the articles this scan serves.
 	tz textnorm.Tokenizer
 }
@@ -132,9 +134,6 @@ func (p *program) scanField(s *scan, f int, src string) {
 	fs.pats = fs.pats[:0]
 	fs.patAt = append(fs.patAt[:0], 0)
 	for _, tk := range fs.toks {
-		if id, ok := p.exact[tk.Text]; ok {
-			fs.pats = append(fs.pats, id)
-		}
 		fs.pats = p.trie.match(fs.pats, tk.Text)
 		fs.patAt = append(fs.patAt, int32(len(fs.pats)))
 	}
@@ -181,6 +180,11 @@ func (fs *fieldScan) phraseEnd(pats []int32, i int) (int, bool) {
 func (p *program) eval(s *scan, c *node, collect bool) bool {
 	switch c.op {
 	case opTerm:
+		// termSeen is small and dense; most terms of a candidate rule are
+		// absent, and this spares touching the per-field occurrence tables.
+		if !s.termSeen[c.term] {
+			return false
+		}
 		found := false
 		for f := range s.fields {
 			if c.mask&(1<<f) == 0 {

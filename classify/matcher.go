@@ -24,6 +24,7 @@ func CompileQuery(n query.Node) (*Matcher, error) {
 	if _, err := p.add(n); err != nil {
 		return nil, fmt.Errorf("compile query %s: %w", n, err)
 	}
+	p.trie.freeze()
 	m := &Matcher{prog: p}
 	m.pool.p = p
 	return m, nil

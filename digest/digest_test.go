@@ -317,3 +317,27 @@ func BenchmarkBuildRender5000(b *testing.B) {
 		}
 	}
 }
+
+func TestPreviousFindsRareSchedules(t *testing.T) {
+	at := time.Date(2026, 11, 27, 1, 48, 0, 0, time.UTC)
+	tests := map[string]struct {
+		spec string
+		want time.Time
+	}{
+		"daily":               {"0 7 * * *", time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)},
+		"monthly":             {"0 7 1 * *", time.Date(2026, 11, 1, 7, 0, 0, 0, time.UTC)},
+		"yearly":              {"0 0 24 11 *", time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
+		"yearly, a year back": {"0 0 28 11 *", time.Date(2025, 11, 28, 0, 0, 0, 0, time.UTC)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			sc, err := ParseSchedule(tc.spec, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Previous(sc, at); !got.Equal(tc.want) {
+				t.Errorf("Previous(%q, %s) = %s, want %s", tc.spec, at, got, tc.want)
+			}
+		})
+	}
+}

@@ -28,9 +28,11 @@ func ParseSchedule(spec string, loc *time.Location) (cron.Schedule, error) {
 }
 
 // Previous is the last fire time of s strictly before t (robfig/cron only
-// looks forward, so it searches back in growing steps).
+// looks forward, so it searches back in growing steps). The steps reach past
+// two years, so a yearly send_at finds its previous fire; only a schedule
+// rarer than that (29 February) falls back to a day.
 func Previous(s cron.Schedule, t time.Time) time.Time {
-	for step := time.Hour; step <= 400*24*time.Hour; step *= 2 {
+	for step := time.Hour; step <= 800*24*time.Hour; step *= 2 {
 		from := t.Add(-step)
 		n := s.Next(from)
 		if n.IsZero() || !n.Before(t) {

@@ -283,8 +283,9 @@ func (s *Subscriber) push(w http.ResponseWriter, r *http.Request, sub Subscripti
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	secret, err := hex.DecodeString(sub.Secret)
-	if err != nil || !ValidSignature(secret, body, r.Header.Get("X-Hub-Signature")) {
+	// The hub keys the HMAC with hub.secret exactly as we sent it (the
+	// spec's "secret string"): the hex text, not the bytes it encodes.
+	if sub.Secret == "" || !ValidSignature([]byte(sub.Secret), body, r.Header.Get("X-Hub-Signature")) {
 		s.log.Warn("websub push with a bad signature dropped", "source", sub.SourceID)
 		w.WriteHeader(http.StatusAccepted)
 		return

@@ -15,9 +15,9 @@ import (
 	"testing"
 )
 
+// sign is what a hub does: HMAC keyed with the hub.secret string it got.
 func sign(secret string, body []byte) string {
-	key, _ := hex.DecodeString(secret)
-	mac := hmac.New(sha256.New, key)
+	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }

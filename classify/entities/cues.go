@@ -15,15 +15,19 @@ import (
 type element struct {
 	alts  []word
 	class string
+	bit   classSet // class's bit, when class is set
 	gap   int
 }
 
 // cue is one compiled row of cues.tsv.
 type cue struct {
 	class    string
-	lang     string // "*" for every language
+	bit      classSet // class as a bit
+	marker   bool     // class is a marker class
+	lang     string   // "*" for every language
 	elems    []element
 	requires []string // marker classes, any of which must be in the sentence
+	reqBits  classSet // requires as bits
 	src      string
 }
 
@@ -44,6 +48,26 @@ var actionClasses = map[string]bool{
 	"remain": true, "join": true, "resume": true, "produce": true, "destroy": true, "transfer": true,
 	"use": true, "fundcut": true, "fundup": true, "casualty": true, "clear": true,
 }
+
+// classSet is a set of cue classes, one bit each, so the per-sentence
+// bookkeeping of which markers occur where needs no maps.
+type classSet uint64
+
+// classBits numbers every class.
+var classBits = func() map[string]classSet {
+	m := map[string]classSet{}
+	for _, set := range []map[string]bool{markerClasses, actionClasses} {
+		for _, c := range slices.Sorted(maps.Keys(set)) {
+			if _, ok := m[c]; !ok {
+				m[c] = 1 << len(m)
+			}
+		}
+	}
+	if len(m) > 64 {
+		panic("entities: more than 64 cue classes")
+	}
+	return m
+}()
 
 // cueSet holds the compiled cues, indexed by language and by what their first
 // element can match, so a token costs one map lookup.
@@ -103,7 +127,11 @@ func compileCues(data []byte) (*cueSet, error) {
 			if lang != "*" && !knownLang[lang] {
 				return fmt.Errorf("%s: unknown language %q", src, lang)
 			}
-			cs.add(&cue{class: class, lang: lang, elems: elems, requires: req, src: src})
+			c := &cue{class: class, bit: classBits[class], marker: markerClasses[class], lang: lang, elems: elems, requires: req, src: src}
+			for _, r := range req {
+				c.reqBits |= classBits[r]
+			}
+			cs.add(c)
 			cs.n++
 		}
 		return nil
@@ -131,7 +159,7 @@ func compilePattern(p string) ([]element, error) {
 			if !markerClasses[f[1:]] {
 				return nil, fmt.Errorf("pattern %q: unknown marker class %q", p, f)
 			}
-			elems = append(elems, element{class: f[1:], gap: gap})
+			elems = append(elems, element{class: f[1:], bit: classBits[f[1:]], gap: gap})
 			gap = 0
 			continue
 		}
@@ -176,40 +204,51 @@ func compilePattern(p string) ([]element, error) {
 	return elems, nil
 }
 
-// sentenceHits finds every cue of the article's language (and language-neutral
-// ones) in toks[lo:hi], markers first so @class elements can use them.
-func (cs *cueSet) sentenceHits(toks []textnorm.Token, lo, hi int, lang string) []hit {
-	var hits []hit
+// sentenceHits appends to dst every cue of the article's language (and
+// language-neutral ones) in toks[lo:hi], markers first so @class elements can
+// use them. entries[i] is what can start at token i (nil: nothing); marks is
+// scratch memory, returned for reuse.
+func (cs *cueSet) sentenceHits(dst []hit, toks []textnorm.Token, entries []*keyEntry, lo, hi int, lang string, marks []classSet) ([]hit, []classSet) {
+	start := len(dst)
 	if !knownLang[lang] {
 		lang = ""
 	}
-	index := cs.index[lang]
+	slot := langSlot(lang)
 	for i := lo; i < hi; i++ {
-		for _, c := range index[indexKey(toks[i].Text)] {
-			if last, ok := matchFrom(c.elems, toks, i, hi, nil); ok {
-				hits = append(hits, hit{cue: c, first: i, last: last})
+		e := entries[i]
+		if e == nil {
+			continue
+		}
+		// The entry holds only cues whose first word is this token's.
+		for _, c := range e.cues[slot] {
+			if last, ok := matchRest(c.elems, toks, i, hi, nil, lo); ok {
+				dst = append(dst, hit{cue: c, first: i, last: last})
 			}
 		}
 	}
 	if at := cs.at[lang]; len(at) > 0 {
-		starts := map[int][]string{}
-		for _, h := range hits {
-			if markerClasses[h.cue.class] && h.first == h.last {
-				starts[h.first] = append(starts[h.first], h.cue.class)
+		// marks[i-lo] holds the classes of the one-token markers at token i.
+		marks = slices.Grow(marks[:0], hi-lo)[:hi-lo]
+		clear(marks)
+		found := false
+		for _, h := range dst[start:] {
+			if h.cue.marker && h.first == h.last {
+				marks[h.first-lo] |= h.cue.bit
+				found = true
 			}
 		}
-		for i := lo; i < hi && len(starts) > 0; i++ {
+		for i := lo; i < hi && found; i++ {
 			for _, c := range at {
-				if !hasClass(starts[i], c.elems[0].class) {
+				if marks[i-lo]&c.elems[0].bit == 0 {
 					continue
 				}
 				if len(c.elems) == 1 {
-					hits = append(hits, hit{cue: c, first: i, last: i})
+					dst = append(dst, hit{cue: c, first: i, last: i})
 					continue
 				}
 				for j := i + 1; j <= i+1+c.elems[1].gap && j < hi; j++ {
-					if last, ok := matchFrom(c.elems[1:], toks, j, hi, starts); ok {
-						hits = append(hits, hit{cue: c, first: i, last: last})
+					if last, ok := matchFrom(c.elems[1:], toks, j, hi, marks, lo); ok {
+						dst = append(dst, hit{cue: c, first: i, last: last})
 						break
 					}
 				}
@@ -217,69 +256,70 @@ func (cs *cueSet) sentenceHits(toks []textnorm.Token, lo, hi int, lang string) [
 		}
 	}
 	// Drop hits whose required context is missing from the sentence.
-	present := map[string]bool{}
-	for _, h := range hits {
-		if markerClasses[h.cue.class] {
-			present[h.cue.class] = true
+	var present classSet
+	for _, h := range dst[start:] {
+		if h.cue.marker {
+			present |= h.cue.bit
 		}
 	}
-	if present["apm"] || present["ccm"] {
-		present["treaty"] = true
+	if present&(classBits["apm"]|classBits["ccm"]) != 0 {
+		present |= classBits["treaty"]
 	}
-	out := hits[:0]
-	for _, h := range hits {
-		if len(h.cue.requires) == 0 || hasAny(present, h.cue.requires) {
+	out := dst[:start]
+	for _, h := range dst[start:] {
+		if h.cue.reqBits == 0 || present&h.cue.reqBits != 0 {
 			out = append(out, h)
 		}
 	}
-	return out
+	return out, marks
+}
+
+// langSlots are the languages cues are indexed under; "" is every other one.
+var langSlots = [...]string{"de", "en", "et", "fi", "fr", "lt", "lv", "pl", "ru", "uk", ""}
+
+// langSlot returns the index of lang (a known language or "") in langSlots.
+func langSlot(lang string) int {
+	for i, l := range langSlots {
+		if l == lang {
+			return i
+		}
+	}
+	return len(langSlots) - 1
 }
 
 var knownLang = map[string]bool{"en": true, "pl": true, "fi": true, "et": true, "lv": true, "lt": true, "uk": true, "ru": true, "de": true, "fr": true}
 
-func hasClass(classes []string, c string) bool {
-	for _, x := range classes {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-func hasAny(present map[string]bool, classes []string) bool {
-	for _, c := range classes {
-		if present[c] {
-			return true
-		}
-	}
-	return false
-}
-
 // matchFrom matches elems with the first one at token i (its gap ignored), each
-// later one within its gap of the previous, all before hi. It returns the index
-// of the last matched token.
-func matchFrom(elems []element, toks []textnorm.Token, i, hi int, starts map[int][]string) (int, bool) {
+// later one within its gap of the previous, all before hi. marks[k-lo] are the
+// marker classes at token k (nil: none yet). It returns the index of the last
+// matched token.
+func matchFrom(elems []element, toks []textnorm.Token, i, hi int, marks []classSet, lo int) (int, bool) {
 	if len(elems) == 0 {
 		return i - 1, true
 	}
-	if i >= hi || !elemMatches(elems[0], toks, i, starts) {
+	if i >= hi || !elemMatches(elems[0], toks, i, marks, lo) {
 		return 0, false
 	}
+	return matchRest(elems, toks, i, hi, marks, lo)
+}
+
+// matchRest is matchFrom for elems whose first one is known to match token i.
+func matchRest(elems []element, toks []textnorm.Token, i, hi int, marks []classSet, lo int) (int, bool) {
 	if len(elems) == 1 {
 		return i, true
 	}
 	next := elems[1]
 	for j := i + 1; j <= i+1+next.gap && j < hi; j++ {
-		if last, ok := matchFrom(elems[1:], toks, j, hi, starts); ok {
+		if last, ok := matchFrom(elems[1:], toks, j, hi, marks, lo); ok {
 			return last, true
 		}
 	}
 	return 0, false
 }
 
-func elemMatches(e element, toks []textnorm.Token, i int, starts map[int][]string) bool {
+func elemMatches(e element, toks []textnorm.Token, i int, marks []classSet, lo int) bool {
 	if e.class != "" {
-		return hasClass(starts[i], e.class)
+		return marks != nil && marks[i-lo]&e.bit != 0
 	}
 	for _, w := range e.alts {
 		if w.matches(toks[i].Text) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minewatch/minewatch/classify/textnorm"
@@ -19,6 +20,10 @@ type Extractor struct {
 	g    *gazetteer
 	cues *cueSet
 	now  func() time.Time
+	// keys merges the gazetteer's and the cues' indexes: one lookup per token.
+	keys map[string]*keyEntry
+	// work keeps the per-article buffers (*work) between articles.
+	work sync.Pool
 }
 
 // Option configures an Extractor.
@@ -55,7 +60,7 @@ func New(opts ...Option) (*Extractor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("entities: cues: %w", err)
 	}
-	x := &Extractor{g: g, cues: cs, now: time.Now}
+	x := &Extractor{g: g, cues: cs, now: time.Now, keys: keyIndex(g, cs)}
 	for _, o := range opts {
 		o(x)
 	}
@@ -78,7 +83,8 @@ func (x *Extractor) CountryCode(name string) (string, bool) {
 // Mentions returns the countries named in text, in order. language is the
 // article's ISO 639-1 code ("" if unknown).
 func (x *Extractor) Mentions(text, language string) []Mention {
-	return x.g.mentions(text, textnorm.Tokenize(text), normLanguage(language))
+	toks := textnorm.Tokenize(text)
+	return x.g.mentions(nil, text, toks, lookupKeys(nil, x.keys, toks), normLanguage(language))
 }
 
 // stage orders the withdrawal steps; an article reports the latest one, the
@@ -181,15 +187,96 @@ func (x *Extractor) ExtractAt(published time.Time, title, text, language string,
 	if topics != nil && len(topics) == 0 {
 		return nil
 	}
+	w := x.getWork()
+	defer x.putWork(w)
+	w.title = w.Append(w.title[:0], title)
+	w.text = w.Append(w.text[:0], text)
+	return x.extract(w, published, title, text, language, topics, w.title, w.text)
+}
+
+// ExtractTokensAt is ExtractAt for a caller that has already tokenized the
+// article, as the classifier has: titleToks and textToks must be what
+// textnorm.Tokenize (or a textnorm.Tokenizer) returns for title and text.
+// They are read, not kept.
+func (x *Extractor) ExtractTokensAt(published time.Time, title, text, language string, topics []string, titleToks, textToks []textnorm.Token) []news.Entity {
+	if topics != nil && len(topics) == 0 {
+		return nil
+	}
+	w := x.getWork()
+	defer x.putWork(w)
+	return x.extract(w, published, title, text, language, topics, titleToks, textToks)
+}
+
+// work is the per-article memory of an extraction, pooled so an article
+// reuses the buffers of an earlier one. Sentences, mentions and cue hits of
+// one article are slices of its buffers.
+type work struct {
+	// Tokenizer remembers folded words across articles.
+	textnorm.Tokenizer
+	words       wordCache
+	title, text []textnorm.Token
+	entries     []*keyEntry
+	mentions    []Mention
+	hits        []hit
+	marks       []classSet
+	sents       []sentence
+	ptrs        []*sentence
+	ordered     []hit
+	cands       []candidate
+	adopted     []candidate
+	found       []keyedEntity
+	order       []entityKey
+}
+
+// maxPooledTokens bounds the buffers a pooled work keeps: one huge article
+// should not pin its memory for good.
+const maxPooledTokens = 1 << 16
+
+func (x *Extractor) getWork() *work {
+	if w, ok := x.work.Get().(*work); ok {
+		return w
+	}
+	return &work{}
+}
+
+// putWork drops what refers to the article (unfolded tokens and evidence are
+// substrings of it) and pools w.
+func (x *Extractor) putWork(w *work) {
+	if cap(w.title)+cap(w.text) > maxPooledTokens || cap(w.hits) > maxPooledTokens || cap(w.sents) > maxPooledTokens {
+		return
+	}
+	clear(w.title)
+	clear(w.text)
+	clear(w.entries)
+	clear(w.mentions)
+	clear(w.hits)
+	clear(w.sents)
+	clear(w.ptrs)
+	clear(w.ordered)
+	clear(w.cands)
+	clear(w.adopted)
+	clear(w.found)
+	clear(w.order)
+	w.title, w.text, w.entries, w.mentions = w.title[:0], w.text[:0], w.entries[:0], w.mentions[:0]
+	w.hits, w.sents, w.ptrs, w.ordered = w.hits[:0], w.sents[:0], w.ptrs[:0], w.ordered[:0]
+	w.cands, w.adopted, w.found, w.order = w.cands[:0], w.adopted[:0], w.found[:0], w.order[:0]
+	x.work.Put(w)
+}
+
+func (x *Extractor) extract(w *work, published time.Time, title, text, language string, topics []string, titleToks, textToks []textnorm.Token) []news.Entity {
+	// Sentences point at each other (prev, head): their slab is sized once,
+	// so appending never moves them.
+	titleSpans, textSpans := spansOf(title), spansOf(text)
+	w.sents = slices.Grow(w.sents[:0], len(titleSpans)+len(textSpans))
 	language = normLanguage(language)
-	sents := x.analyse(news.FieldTitle, title, language)
+	sents := x.analyse(w, news.FieldTitle, title, titleSpans, titleToks, language)
 	if isOpinion(sents) {
 		return nil
 	}
 	for _, s := range sents {
 		s.lead = true
 	}
-	body := x.analyse(news.FieldText, text, language)
+	body := x.analyse(w, news.FieldText, text, textSpans, textToks, language)
 	if len(body) > 0 {
 		body[0].lead = true
 	}
@@ -212,40 +299,59 @@ func (x *Extractor) ExtractAt(published time.Time, title, text, language string,
 	if !published.IsZero() {
 		refYear = published.Year()
 	}
-	var cands []candidate
+	cands := w.cands[:0]
 	for _, s := range sents {
-		cands = append(cands, x.sentenceCandidates(s, refYear, language)...)
+		cands = x.sentenceCandidates(cands, w, s, refYear, language)
 	}
-	cands = resolveStages(cands, sents)
-	out := finish(cands, sents, topics)
+	w.cands = cands
+	w.adopted = adoptOrphans(w.adopted[:0], cands, sents)
+	cands = resolveStages(w.adopted, sents)
+	out := finish(w, cands, sents, topics)
 	for i := range out {
 		out[i].CountryName = x.g.byCode[out[i].Country]
 	}
 	return out
 }
 
-func (x *Extractor) analyse(field news.Field, src, lang string) []*sentence {
+// spansOf returns the sentences of src; a blank field has none.
+func spansOf(src string) []textnorm.Sentence {
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
-	toks := textnorm.Tokenize(src)
-	spans := textnorm.Sentences(src)
-	mentions := x.g.mentions(src, toks, lang)
-	out := make([]*sentence, 0, len(spans))
+	return textnorm.Sentences(src)
+}
+
+// analyse finds the mentions and cue hits of each sentence of one field. The
+// sentences are appended to w.sents, which has room for them.
+func (x *Extractor) analyse(w *work, field news.Field, src string, spans []textnorm.Sentence, toks []textnorm.Token, lang string) []*sentence {
+	if len(spans) == 0 {
+		return nil
+	}
+	w.entries = w.words.lookup(w.entries[:0], x.keys, toks)
+	m0 := len(w.mentions)
+	w.mentions = x.g.mentions(w.mentions, src, toks, w.entries, lang)
+	mentions := w.mentions[m0:]
+	first := len(w.ptrs)
 	ti, mi := 0, 0
 	for si, sp := range spans {
-		s := &sentence{field: field, src: src, start: sp.Start, end: sp.End, toks: toks, lo: ti, lang: lang}
+		w.sents = append(w.sents, sentence{field: field, src: src, start: sp.Start, end: sp.End, toks: toks, lo: ti, lang: lang})
+		s := &w.sents[len(w.sents)-1]
 		for ti < len(toks) && toks[ti].Sentence == si {
 			ti++
 		}
 		s.hi = ti
+		from := mi
 		for mi < len(mentions) && mentions[mi].first < s.hi {
-			if mentions[mi].first >= s.lo {
-				s.mentions = append(s.mentions, mentions[mi])
-			}
 			mi++
 		}
-		s.hits = x.cues.sentenceHits(toks, s.lo, s.hi, lang)
+		if mi > from {
+			s.mentions = mentions[from:mi:mi]
+		}
+		h0 := len(w.hits)
+		w.hits, w.marks = x.cues.sentenceHits(w.hits, toks, w.entries, s.lo, s.hi, lang, w.marks)
+		if len(w.hits) > h0 {
+			s.hits = w.hits[h0:len(w.hits):len(w.hits)]
+		}
 		for _, h := range s.hits {
 			switch h.cue.class {
 			case "ccm":
@@ -258,9 +364,9 @@ func (x *Extractor) analyse(field news.Field, src, lang string) []*sentence {
 				s.background = append(s.background, [2]int{h.first, clauseEnd(s, h.first)})
 			}
 		}
-		out = append(out, s)
+		w.ptrs = append(w.ptrs, s)
 	}
-	return out
+	return w.ptrs[first:len(w.ptrs):len(w.ptrs)]
 }
 
 // clauseEnd is where a background clause opened at token i stops: at the next
@@ -371,8 +477,8 @@ func yearAttribute(s *sentence, i int) bool {
 	return false
 }
 
-func (x *Extractor) sentenceCandidates(s *sentence, refYear int, lang string) []candidate {
-	var out []candidate
+// sentenceCandidates appends the candidates of s to out.
+func (x *Extractor) sentenceCandidates(out []candidate, w *work, s *sentence, refYear int, lang string) []candidate {
 	var useSubjects []string
 	explicitStage := false
 	for _, h := range s.hits {
@@ -380,18 +486,20 @@ func (x *Extractor) sentenceCandidates(s *sentence, refYear int, lang string) []
 			explicitStage = true
 		}
 	}
-	// Uses first, so casualties can leave out the attacker.
-	hits := slices.Clone(s.hits)
-	slices.SortStableFunc(hits, func(a, b hit) int {
-		ua, ub := a.cue.class == "use", b.cue.class == "use"
-		switch {
-		case ua && !ub:
-			return -1
-		case ub && !ua:
-			return 1
+	// Uses first, so casualties can leave out the attacker; otherwise in
+	// order.
+	hits := w.ordered[:0]
+	for _, h := range s.hits {
+		if h.cue.class == "use" {
+			hits = append(hits, h)
 		}
-		return 0
-	})
+	}
+	for _, h := range s.hits {
+		if h.cue.class != "use" {
+			hits = append(hits, h)
+		}
+	}
+	w.ordered = hits
 	for _, h := range hits {
 		class := h.cue.class
 		if markerClasses[class] {
@@ -714,8 +822,8 @@ func coordinated(s *sentence, a, b Mention) bool {
 // reports (the headline's and lead's, else the latest anywhere), drops the
 // moves of countries the article only recalls, and keeps one withdrawal stage
 // (the latest) per country.
+// cands must have been through adoptOrphans.
 func resolveStages(cands []candidate, sents []*sentence) []candidate {
-	cands = adoptOrphans(cands, sents)
 	top, leadTop := news.Action(""), news.Action("")
 	for _, c := range cands {
 		if st, ok := stage[c.action]; ok && st > stage[top] {
@@ -770,8 +878,8 @@ func resolveStages(cands []candidate, sents []*sentence) []candidate {
 // adoptOrphans gives stages whose sentence names no country ("the president
 // signed the law on Friday") to the countries whose withdrawal the headline
 // and lead report, else to the one country the headline names; orphans with
-// no such country are dropped.
-func adoptOrphans(cands []candidate, sents []*sentence) []candidate {
+// no such country are dropped. The result is appended to dst.
+func adoptOrphans(dst, cands []candidate, sents []*sentence) []candidate {
 	var owners []string
 	for _, c := range cands {
 		if c.code != "" && c.sent.lead && (c.generic || stage[c.action] > 0) && !slices.Contains(owners, c.code) {
@@ -793,7 +901,7 @@ func adoptOrphans(cands []candidate, sents []*sentence) []candidate {
 			owners = nil
 		}
 	}
-	out := make([]candidate, 0, len(cands))
+	out := dst
 	for _, c := range cands {
 		if c.code != "" {
 			out = append(out, c)
@@ -901,43 +1009,51 @@ func treatyOf(c candidate, sents []*sentence) news.Treaty {
 	return news.TreatyOttawa
 }
 
+// entityKey identifies an entity up to its treaty.
+type entityKey struct {
+	code   string
+	action news.Action
+}
+
+// keyedEntity is an entity found by finish, with its key.
+type keyedEntity struct {
+	k entityKey
+	e news.Entity
+}
+
 // finish filters by topic, decides treaties and keeps one entity per key, with
 // the first sentence that asserted it as evidence.
-func finish(cands []candidate, sents []*sentence, topics []string) []news.Entity {
-	type key struct {
-		code   string
-		action news.Action
-	}
-	byKey := map[key][]news.Entity{}
-	var order []key
+func finish(w *work, cands []candidate, sents []*sentence, topics []string) []news.Entity {
+	found, order := w.found[:0], w.order[:0]
 	for _, c := range cands {
 		if topics != nil && !slices.ContainsFunc(actionTopics[c.action], func(t string) bool { return slices.Contains(topics, t) }) {
 			continue
 		}
-		ts := []news.Treaty{treatyOf(c, sents)}
+		ts := [2]news.Treaty{treatyOf(c, sents)}
+		n := 1
 		if c.action == news.ActionRemain && c.sent.apm && c.sent.ccm {
 			// "will stay in both the mine ban treaty and the CCM"
-			ts = []news.Treaty{news.TreatyOttawa, news.TreatyCCM}
+			ts, n = [2]news.Treaty{news.TreatyOttawa, news.TreatyCCM}, 2
 		}
-		k := key{c.code, c.action}
-		if _, seen := byKey[k]; !seen {
+		k := entityKey{c.code, c.action}
+		if !slices.Contains(order, k) {
 			order = append(order, k)
 		}
-		for _, t := range ts {
-			if !slices.ContainsFunc(byKey[k], func(e news.Entity) bool { return e.Treaty == t }) {
-				byKey[k] = append(byKey[k], entity(c, t))
+		for _, t := range ts[:n] {
+			if !slices.ContainsFunc(found, func(f keyedEntity) bool { return f.k == k && f.e.Treaty == t }) {
+				found = append(found, keyedEntity{k, entity(c, t)})
 			}
 		}
 	}
+	w.found, w.order = found, order
 	var out []news.Entity
 	for _, k := range order {
-		es := byKey[k]
-		specific := slices.ContainsFunc(es, func(e news.Entity) bool { return e.Treaty != news.TreatyNone })
-		for _, e := range es {
-			if specific && e.Treaty == news.TreatyNone {
+		specific := slices.ContainsFunc(found, func(f keyedEntity) bool { return f.k == k && f.e.Treaty != news.TreatyNone })
+		for _, f := range found {
+			if f.k != k || (specific && f.e.Treaty == news.TreatyNone) {
 				continue // "mines" in one sentence, "cluster munitions" in another: the same event
 			}
-			out = append(out, e)
+			out = append(out, f.e)
 		}
 	}
 	return out

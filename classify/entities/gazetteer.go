@@ -317,12 +317,113 @@ func eachRow(data []byte, file string, minFields int, fn func(src string, fields
 	return sc.Err()
 }
 
-// mentions finds the country mentions in toks (the tokens of text), longest
-// match first, in order.
-func (g *gazetteer) mentions(text string, toks []textnorm.Token, lang string) []Mention {
-	var out []Mention
+// keyEntry is what can start at a token with a given indexKey: gazetteer
+// forms and, per language slot (langSlots), cues. One lookup per token serves
+// both.
+type keyEntry struct {
+	forms []*form
+	cues  [len(langSlots)][]*cue
+}
+
+// keyIndex merges the gazetteer's and the cues' indexes.
+func keyIndex(g *gazetteer, cs *cueSet) map[string]*keyEntry {
+	keys := map[string]*keyEntry{}
+	entry := func(k string) *keyEntry {
+		e := keys[k]
+		if e == nil {
+			e = &keyEntry{}
+			keys[k] = e
+		}
+		return e
+	}
+	for k, fs := range g.index {
+		entry(k).forms = fs
+	}
+	for slot, l := range langSlots {
+		for k, c := range cs.index[l] {
+			entry(k).cues[slot] = c
+		}
+	}
+	return keys
+}
+
+// lookupKeys appends the entry of each token (nil when nothing starts with
+// its key) to dst.
+func lookupKeys(dst []*keyEntry, keys map[string]*keyEntry, toks []textnorm.Token) []*keyEntry {
+	for _, t := range toks {
+		dst = append(dst, keys[indexKey(t.Text)])
+	}
+	return dst
+}
+
+// maxWordCache bounds a wordCache; news vocabulary is large but repetitive,
+// so a full cache is simply dropped and refilled.
+const maxWordCache = 1 << 14
+
+// wordCache remembers, for folded words met before, the keyEntry narrowed to
+// the forms and cues whose first word matches the word itself: most share
+// only the key's first letters, and checking them again for every token is
+// where the time went. It is not safe for concurrent use.
+type wordCache struct {
+	words map[string]*keyEntry
+}
+
+// lookup appends the narrowed entry of each token (nil: nothing can start
+// there) to dst.
+func (wc *wordCache) lookup(dst []*keyEntry, keys map[string]*keyEntry, toks []textnorm.Token) []*keyEntry {
+	if wc.words == nil || len(wc.words) > maxWordCache {
+		wc.words = make(map[string]*keyEntry, 1024)
+	}
+	for _, t := range toks {
+		e, ok := wc.words[t.Text]
+		if !ok {
+			e = narrow(keys[indexKey(t.Text)], t.Text)
+			// Clone the key: a substring would pin the whole article.
+			wc.words[strings.Clone(t.Text)] = e
+		}
+		dst = append(dst, e)
+	}
+	return dst
+}
+
+// narrow keeps the forms and cues of e whose first word matches w, in order;
+// nil when none does.
+func narrow(e *keyEntry, w string) *keyEntry {
+	if e == nil {
+		return nil
+	}
+	var out keyEntry
+	empty := true
+	for _, f := range e.forms {
+		if f.words[0].matches(w) {
+			out.forms = append(out.forms, f)
+			empty = false
+		}
+	}
+	for slot, cs := range e.cues {
+		for _, c := range cs {
+			if slices.ContainsFunc(c.elems[0].alts, func(a word) bool { return a.matches(w) }) {
+				out.cues[slot] = append(out.cues[slot], c)
+				empty = false
+			}
+		}
+	}
+	if empty {
+		return nil
+	}
+	return &out
+}
+
+// mentions appends to dst the country mentions in toks (the tokens of text),
+// longest match first, in order. entries are the tokens' keyEntries.
+func (g *gazetteer) mentions(dst []Mention, text string, toks []textnorm.Token, entries []*keyEntry, lang string) []Mention {
+	out := dst
 	for i := 0; i < len(toks); {
-		m, n := g.matchAt(text, toks, i, lang)
+		if entries[i] == nil {
+			i++
+			continue
+		}
+		m, n := g.matchAt(text, toks, entries[i].forms, i, lang)
 		if n == 0 {
 			i++
 			continue
@@ -333,8 +434,8 @@ func (g *gazetteer) mentions(text string, toks []textnorm.Token, lang string) []
 	return out
 }
 
-func (g *gazetteer) matchAt(text string, toks []textnorm.Token, i int, lang string) (Mention, int) {
-	for _, f := range g.index[indexKey(toks[i].Text)] {
+func (g *gazetteer) matchAt(text string, toks []textnorm.Token, forms []*form, i int, lang string) (Mention, int) {
+	for _, f := range forms {
 		n := len(f.words)
 		if i+n > len(toks) {
 			continue

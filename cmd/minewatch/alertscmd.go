@@ -60,7 +60,7 @@ func newAlerting(ctx context.Context, a *app, getenv func(string) string) (*aler
 		return nil, usageError{err}
 	}
 	dopts := alert.DispatcherOptions{
-		Queue: ob, Docs: a.store, Rules: rules, BaseURL: a.cfg.Web.BaseURL, Logger: a.log,
+		Queue: ob, Docs: a.store, Rules: rules, BaseURL: a.cfg.Web.BaseURL, Logger: a.log, Registerer: a.reg,
 		Digests: &digest.Renderer{Searcher: a.store, Events: a.store, Subscribers: subs, BaseURL: a.cfg.Web.BaseURL},
 	}
 	if sender != nil {
