@@ -220,3 +220,18 @@ func TestParseWhen(t *testing.T) {
 		}
 	}
 }
+
+// The Elasticsearch-only index commands say so on the embedded index.
+func TestIndexCommandsOnEmbedded(t *testing.T) {
+	cfg := archiveConfig(t)
+	for _, sub := range []string{"init", "reindex"} {
+		stdout, _, err := runCLI(t, "", "--config", cfg, "index", sub)
+		if err != nil || !strings.Contains(stdout, "needs no init or reindex") {
+			t.Errorf("index %s: %q, %v", sub, stdout, err)
+		}
+	}
+	stdout, _, err := runCLI(t, "", "--config", cfg, "index", "stats")
+	if err != nil || !strings.Contains(stdout, "articles") {
+		t.Errorf("index stats: %q, %v", stdout, err)
+	}
+}

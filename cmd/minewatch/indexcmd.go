@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/minewatch/minewatch/config"
 	"github.com/minewatch/minewatch/index/disk"
+	"github.com/minewatch/minewatch/index/elastic"
 )
 
 // errEmbeddedNoop says an Elasticsearch-only command has nothing to do.
@@ -28,56 +30,12 @@ reports its documents, events, outbox and size on disk.`,
 		Example: `  minewatch index init --config prod.yaml
   minewatch index stats`,
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "init",
-		Short: "Create the Elasticsearch template, first index and aliases (idempotent)",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			log, cfg, err := g.loggerAndConfig()
-			if err != nil {
-				return err
-			}
-			if cfg.Index.Backend != config.BackendElasticsearch {
-				fmt.Fprintln(g.stdout, errEmbeddedNoop)
-				return nil
-			}
-			st, err := openElastic(c.Context(), cfg, log, g.getenv, false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.Init(c.Context()); err != nil {
-				return fmt.Errorf("index init: %w", err)
-			}
-			fmt.Fprintln(g.stdout, "index template, first index and aliases are in place")
-			return nil
-		},
-	})
-	cmd.AddCommand(&cobra.Command{
-		Use:   "reindex",
-		Short: "Rebuild the Elasticsearch index and swap the read alias with no downtime",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			log, cfg, err := g.loggerAndConfig()
-			if err != nil {
-				return err
-			}
-			if cfg.Index.Backend != config.BackendElasticsearch {
-				fmt.Fprintln(g.stdout, errEmbeddedNoop)
-				return nil
-			}
-			st, err := openElastic(c.Context(), cfg, log, g.getenv, false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.Reindex(c.Context()); err != nil {
-				return fmt.Errorf("index reindex: %w", err)
-			}
-			fmt.Fprintln(g.stdout, "reindexed; the read alias points at the new index")
-			return nil
-		},
-	})
+	cmd.AddCommand(
+		elasticOnly(g, "init", "Create the Elasticsearch template, first index and aliases (idempotent)",
+			"index template, first index and aliases are in place", (*elastic.Store).Init),
+		elasticOnly(g, "reindex", "Rebuild the Elasticsearch index and swap the read alias with no downtime",
+			"reindexed; the read alias points at the new index", (*elastic.Store).Reindex),
+	)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "stats",
 		Short: "Count documents, events and outbox messages",
@@ -137,4 +95,34 @@ reports its documents, events, outbox and size on disk.`,
 		},
 	})
 	return cmd
+}
+
+// elasticOnly is an index subcommand that only Elasticsearch needs: the
+// embedded index creates and migrates itself.
+func elasticOnly(g *globals, use, short, done string, op func(*elastic.Store, context.Context) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			log, cfg, err := g.loggerAndConfig()
+			if err != nil {
+				return err
+			}
+			if cfg.Index.Backend != config.BackendElasticsearch {
+				fmt.Fprintln(g.stdout, errEmbeddedNoop)
+				return nil
+			}
+			st, err := openElastic(c.Context(), cfg, log, g.getenv, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := op(st, c.Context()); err != nil {
+				return fmt.Errorf("index %s: %w", use, err)
+			}
+			fmt.Fprintln(g.stdout, done)
+			return nil
+		},
+	}
 }
