@@ -2,56 +2,21 @@ package alert
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/treaty"
 )
-
-// Labels for the taxonomy ids, so a notification reads as a sentence.
-var actionLabels = map[news.Action]string{
-	news.ActionWithdrawAnnounce:  "announced withdrawal",
-	news.ActionWithdrawVote:      "voted or signed withdrawal law",
-	news.ActionWithdrawNotify:    "notified withdrawal to the UN",
-	news.ActionWithdrawEffective: "withdrawal took effect",
-	news.ActionRemain:            "stays in the treaty",
-	news.ActionJoinRatify:        "joined or ratified",
-	news.ActionResumeProduction:  "resumes production",
-	news.ActionProduce:           "produces",
-	news.ActionDestroyStockpile:  "destroyed stockpile",
-	news.ActionTransfer:          "transferred",
-	news.ActionUse:               "used",
-	news.ActionFundingCut:        "cut mine-action funding",
-	news.ActionFundingIncrease:   "raised mine-action funding",
-	news.ActionCasualties:        "casualties",
-	news.ActionClearance:         "clearance",
-}
-
-var treatyLabels = map[news.Treaty]string{
-	news.TreatyOttawa: "Ottawa Convention",
-	news.TreatyCCM:    "Convention on Cluster Munitions",
-	news.TreatyNone:   "no treaty",
-}
-
-func actionLabel(a news.Action) string {
-	if l, ok := actionLabels[a]; ok {
-		return l
-	}
-	return string(a)
-}
-
-func treatyLabel(t news.Treaty) string {
-	if l, ok := treatyLabels[t]; ok {
-		return l
-	}
-	return string(t)
-}
 
 // countryName is the name the article's entity gave the country, else the code.
 func countryName(ev news.Event, d news.Document) string {
@@ -111,8 +76,8 @@ func newNotice(m news.Message, d news.Document, baseURL string, now time.Time) n
 		Rule: m.RuleID,
 		Event: PayloadEvent{
 			Key: ev.Key, Country: ev.Country, CountryName: countryName(ev, d),
-			Action: string(ev.Action), ActionLabel: actionLabel(ev.Action),
-			Treaty: string(ev.Treaty), TreatyLabel: treatyLabel(ev.Treaty),
+			Action: string(ev.Action), ActionLabel: treaty.ActionLabel(ev.Action),
+			Treaty: string(ev.Treaty), TreatyLabel: treaty.TreatyLabel(ev.Treaty),
 			FirstSeen: ev.FirstSeen.UTC(), Evidence: ev.Evidence, Articles: max(ev.Articles, 1),
 		},
 		Article: PayloadArticle{
@@ -135,11 +100,30 @@ func newNotice(m news.Message, d news.Document, baseURL string, now time.Time) n
 	return notice{Payload: p, Subject: oneLine(subject)}
 }
 
+// articleURL is the address every channel links to. Articles are fetched over
+// HTTP(S), so any other scheme (javascript:, data:) is hostile input from a
+// page's canonical link or a feed and is dropped rather than linked.
 func articleURL(d news.Document) string {
-	if d.CanonicalURL != "" {
-		return d.CanonicalURL
+	for _, u := range []string{d.CanonicalURL, d.URL} {
+		if webLink(u) {
+			return u
+		}
 	}
-	return d.URL
+	return ""
+}
+
+// webLink reports whether u is an absolute http or https URL with a host, the
+// only kind of link a notification may carry.
+func webLink(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	switch strings.ToLower(p.Scheme) {
+	case "http", "https":
+		return true
+	}
+	return false
 }
 
 // oneLine keeps text from the web out of header syntax: no line breaks.
@@ -170,76 +154,132 @@ func VerifySignature(secret, body []byte, header string) bool {
 	return hmac.Equal(got, mac.Sum(nil))
 }
 
-// slackEscape escapes the three characters Slack's mrkdwn treats as control
-// characters; everything else is shown as written.
+// wordJoiner (U+2060) is invisible and is neither space nor punctuation, so
+// Slack's parser does not see a word boundary next to it.
+const wordJoiner = "\u2060"
+
+// slackEscape makes text from the web inert in Slack mrkdwn. &, < and > are
+// Slack's control characters (links, <!channel>, <@U…> mentions) and become
+// entities, as Slack documents. Mrkdwn has no escape for its emphasis marks,
+// and they only act at a word boundary, so each of * _ ~ ` is wrapped in word
+// joiners; a bare @ before a name gets one too, so neither "*bold*" nor
+// "@here" is parsed while both still read exactly as written.
 func slackEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	rs := []rune(s)
+	for i, r := range rs {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '*', '_', '~', '`':
+			b.WriteString(wordJoiner)
+			b.WriteRune(r)
+			b.WriteString(wordJoiner)
+		case '@':
+			b.WriteRune(r)
+			if i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) {
+				b.WriteString(wordJoiner)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
-// slackLink writes a link whose text came from the web. A URL with | or >
-// would break out of the <url|text> form, so those are percent-encoded.
+// slackLink writes a <url|text> link whose text came from the web; the URL is
+// an http(s) URL (webLink). A URL with | or > would break out of the
+// <url|text> form, so those are percent-encoded.
 func slackLink(u, text string) string {
 	u = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20").Replace(u)
 	return "<" + u + "|" + slackEscape(oneLine(text)) + ">"
 }
 
 func slackBody(n notice) ([]byte, error) {
-	title := n.Article.Title
-	if title == "" {
-		title = n.Article.URL
-	}
-	head := fmt.Sprintf("*%s*", slackEscape(n.Subject))
+	title := cmp.Or(n.Article.Title, n.Article.URL)
 	var lines []string
-	lines = append(lines, head)
+	lines = append(lines, "*"+slackEscape(n.Subject)+"*")
 	if n.Event.Evidence != "" {
 		lines = append(lines, "> "+slackEscape(oneLine(n.Event.Evidence)))
 	}
-	if n.Article.URL != "" {
-		lines = append(lines, slackLink(n.Article.URL, title)+" ("+slackEscape(n.Article.Source)+")")
+	switch {
+	case webLink(n.Article.URL):
+		lines = append(lines, slackLink(n.Article.URL, title)+" ("+slackEscape(oneLine(n.Article.Source))+")")
+	case n.Article.Title != "":
+		lines = append(lines, slackEscape(oneLine(n.Article.Title))+" ("+slackEscape(oneLine(n.Article.Source))+")")
 	}
-	if n.Article.Link != "" {
+	if webLink(n.Article.Link) {
 		lines = append(lines, slackLink(n.Article.Link, "Open in minewatch"))
 	}
 	text := strings.Join(lines, "\n")
 	body := map[string]any{
+		// text is the notification's fallback; it is parsed as mrkdwn too.
 		"text": slackEscape(n.Subject),
 		"blocks": []any{
-			map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": text}},
+			map[string]any{"type": "section", "text": map[string]any{
+				"type": "mrkdwn", "text": text,
+				// verbatim stops Slack from turning bare URLs, #channel
+				// names and @mentions in the text into links or pings; our
+				// own <url|text> links still work.
+				"verbatim": true,
+			}},
 		},
 	}
-	return json.Marshal(body)
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode slack body %s: %w", n.ID, err)
+	}
+	return b, nil
 }
 
-// teamsEscape backslash-escapes the characters Adaptive Card TextBlocks read
-// as Markdown, and the angle brackets some Teams clients render.
-func teamsEscape(s string) string {
-	var b strings.Builder
-	for _, r := range oneLine(s) {
-		switch r {
-		case '\\', '*', '_', '[', ']', '(', ')', '#', '`', '~', '>', '<', '!', '|':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
+// teamsText is a run of text from the web in a Teams card. Adaptive Card
+// TextBlocks read Markdown (and Teams clients have no reliable escape for
+// it); TextRuns inside a RichTextBlock never do, so text from the web only
+// ever goes into a TextRun, shown exactly as written. Teams mentions need an
+// msteams.entities list, which these cards never carry.
+func teamsText(s string) map[string]any {
+	return map[string]any{"type": "TextRun", "text": oneLine(s)}
+}
+
+func teamsRich(runs ...map[string]any) map[string]any {
+	inlines := make([]any, len(runs))
+	for i, r := range runs {
+		inlines[i] = r
 	}
-	return b.String()
+	return map[string]any{"type": "RichTextBlock", "inlines": inlines}
+}
+
+func teamsOpen(title, u string) map[string]any {
+	return map[string]any{"type": "Action.OpenUrl", "title": title, "url": u}
 }
 
 func teamsBody(n notice) ([]byte, error) {
-	blocks := []any{
-		map[string]any{"type": "TextBlock", "text": teamsEscape(n.Subject), "weight": "Bolder", "size": "Medium", "wrap": true},
-	}
+	subject := teamsText(n.Subject)
+	subject["weight"], subject["size"] = "Bolder", "Medium"
+	blocks := []any{teamsRich(subject)}
 	if n.Event.Evidence != "" {
-		blocks = append(blocks, map[string]any{"type": "TextBlock", "text": teamsEscape(n.Event.Evidence), "wrap": true, "isSubtle": true})
+		ev := teamsText(n.Event.Evidence)
+		ev["isSubtle"], ev["italic"] = true, true
+		blocks = append(blocks, teamsRich(ev))
 	}
-	if n.Article.Title != "" {
-		blocks = append(blocks, map[string]any{"type": "TextBlock", "text": teamsEscape(n.Article.Title) + " (" + teamsEscape(n.Article.Source) + ")", "wrap": true})
+	if n.Article.Title != "" || n.Article.Source != "" {
+		title := teamsText(cmp.Or(n.Article.Title, n.Article.URL))
+		if webLink(n.Article.URL) {
+			title["selectAction"] = teamsOpen("Read the article", n.Article.URL)
+		}
+		blocks = append(blocks, teamsRich(title, teamsText(" ("+n.Article.Source+")")))
 	}
 	var actions []any
-	if n.Article.URL != "" {
-		actions = append(actions, map[string]any{"type": "Action.OpenUrl", "title": "Read the article", "url": n.Article.URL})
+	if webLink(n.Article.URL) {
+		actions = append(actions, teamsOpen("Read the article", n.Article.URL))
 	}
-	if n.Article.Link != "" {
-		actions = append(actions, map[string]any{"type": "Action.OpenUrl", "title": "Open in minewatch", "url": n.Article.Link})
+	if webLink(n.Article.Link) {
+		actions = append(actions, teamsOpen("Open in minewatch", n.Article.Link))
 	}
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -250,7 +290,7 @@ func teamsBody(n notice) ([]byte, error) {
 	if len(actions) > 0 {
 		card["actions"] = actions
 	}
-	return json.Marshal(map[string]any{
+	b, err := json.Marshal(map[string]any{
 		"type": "message",
 		"attachments": []any{map[string]any{
 			"contentType": "application/vnd.microsoft.card.adaptive",
@@ -258,6 +298,10 @@ func teamsBody(n notice) ([]byte, error) {
 			"content":     card,
 		}},
 	})
+	if err != nil {
+		return nil, fmt.Errorf("encode teams body %s: %w", n.ID, err)
+	}
+	return b, nil
 }
 
 var emailHTML = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
@@ -270,7 +314,7 @@ var emailHTML = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
 </td></tr>
 <tr><td style="padding:16px">
 {{if .Event.Evidence}}<blockquote style="margin:0 0 12px 0;padding:8px 12px;border-left:4px solid #ccc;color:#444">{{.Event.Evidence}}</blockquote>{{end}}
-{{if .Article.URL}}<p style="margin:0 0 8px 0"><a href="{{.Article.URL}}" style="color:#0b57d0">{{if .Article.Title}}{{.Article.Title}}{{else}}{{.Article.URL}}{{end}}</a> <span style="color:#666">({{.Article.Source}}{{if .Article.Published}}, {{.Article.Published.Format "2 Jan 2006"}}{{end}})</span></p>{{end}}
+{{if .Article.URL}}<p style="margin:0 0 8px 0"><a href="{{.Article.URL}}" style="color:#0b57d0">{{if .Article.Title}}{{.Article.Title}}{{else}}{{.Article.URL}}{{end}}</a> <span style="color:#666">({{.Article.Source}}{{if .Article.Published}}, {{.Article.Published.Format "2 Jan 2006"}}{{end}})</span></p>{{else if .Article.Title}}<p style="margin:0 0 8px 0">{{.Article.Title}} <span style="color:#666">({{.Article.Source}}{{if .Article.Published}}, {{.Article.Published.Format "2 Jan 2006"}}{{end}})</span></p>{{end}}
 {{if .Event.EffectiveDate}}<p style="margin:0 0 8px 0">Takes effect: {{.Event.EffectiveDate.Format "2 Jan 2006"}}</p>{{end}}
 {{if .Article.Link}}<p style="margin:0"><a href="{{.Article.Link}}" style="color:#0b57d0">Open in minewatch</a></p>{{end}}
 </td></tr>
@@ -288,8 +332,11 @@ func emailBodies(n notice) (html, text string, err error) {
 	if n.Event.Evidence != "" {
 		fmt.Fprintf(&t, "  \"%s\"\n\n", oneLine(n.Event.Evidence))
 	}
-	if n.Article.URL != "" {
-		fmt.Fprintf(&t, "%s (%s)\n%s\n\n", oneLine(n.Article.Title), n.Article.Source, n.Article.URL)
+	switch {
+	case n.Article.URL != "":
+		fmt.Fprintf(&t, "%s (%s)\n%s\n\n", oneLine(n.Article.Title), oneLine(n.Article.Source), n.Article.URL)
+	case n.Article.Title != "":
+		fmt.Fprintf(&t, "%s (%s)\n\n", oneLine(n.Article.Title), oneLine(n.Article.Source))
 	}
 	if n.Event.EffectiveDate != nil {
 		fmt.Fprintf(&t, "Takes effect: %s\n\n", n.Event.EffectiveDate.Format("2 Jan 2006"))

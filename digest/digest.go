@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/treaty"
 )
 
 // Searcher answers index queries (index.Store).
@@ -107,14 +109,14 @@ func Build(ctx context.Context, s Searcher, events EventLister, sub Subscriber, 
 			if !ev.FirstSeen.Before(p.End) || ev.FirstSeen.Before(p.Start) || !followsEvent(sub, ev) {
 				continue
 			}
-			name := names[ev.Country]
+			name := oneLine(names[ev.Country])
 			if name == "" {
 				name = ev.Country
 			}
 			d.Events = append(d.Events, EventEntry{
-				Event: ev, CountryName: name, ActionLabel: actionLabel(ev.Action),
-				TreatyLabel: treatyLabel(ev.Treaty), Stage: stageLabel(ev.Action),
-				FirstSource: ev.FirstSourceID, Outlets: max(ev.Articles, 1),
+				Event: ev, CountryName: name, ActionLabel: treaty.ActionLabel(ev.Action),
+				TreatyLabel: treaty.TreatyLabel(ev.Treaty), Stage: treaty.StageLabel(ev.Action),
+				FirstSource: oneLine(ev.FirstSourceID), Outlets: max(ev.Articles, 1),
 			})
 		}
 		slices.SortStableFunc(d.Events, func(a, b EventEntry) int {
@@ -231,8 +233,8 @@ func group(docs []news.Document, baseURL string) ([]TopicGroup, int) {
 			byTopic[st.topic] = g
 		}
 		d := st.first
-		e := Entry{ID: d.ID, Title: oneLine(cmp.Or(d.Title, d.URL)), URL: cmp.Or(d.CanonicalURL, d.URL),
-			Source: cmp.Or(d.SiteName, d.SourceID), Date: date(d), Evidence: evidence(d), MoreOutlets: len(st.sources) - 1}
+		e := Entry{ID: d.ID, Title: oneLine(cmp.Or(d.Title, d.URL)), URL: webURL(d.CanonicalURL, d.URL),
+			Source: oneLine(cmp.Or(d.SiteName, d.SourceID)), Date: date(d), Evidence: evidence(d), MoreOutlets: len(st.sources) - 1}
 		if baseURL != "" {
 			e.Link = baseURL + "/articles/" + d.ID
 		}
@@ -246,13 +248,13 @@ func group(docs []news.Document, baseURL string) ([]TopicGroup, int) {
 		groups = append(groups, *g)
 	}
 	slices.SortFunc(groups, func(a, b TopicGroup) int {
-		return cmp.Or(topicRank(a.Topic)-topicRank(b.Topic), strings.Compare(a.Topic, b.Topic))
+		return cmp.Or(treaty.TopicRank(a.Topic)-treaty.TopicRank(b.Topic), strings.Compare(a.Topic, b.Topic))
 	})
 	return groups, len(docs)
 }
 
 func bestTopic(d news.Document) string {
-	best, score := "other", -1.0
+	best, score := otherTopic, -1.0
 	for _, t := range d.Classification.Topics {
 		if t.Score > score {
 			best, score = t.Topic, t.Score
@@ -288,3 +290,19 @@ func evidence(d news.Document) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// webURL is the first of urls that is an absolute http(s) URL, else "".
+// Articles are fetched over HTTP(S); a javascript: or data: URL from a
+// page's canonical link is hostile and must not become a link in the mail.
+func webURL(urls ...string) string {
+	for _, u := range urls {
+		p, err := url.Parse(u)
+		if err != nil || p.Host == "" {
+			continue
+		}
+		if s := strings.ToLower(p.Scheme); s == "http" || s == "https" {
+			return u
+		}
+	}
+	return ""
+}

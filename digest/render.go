@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"strings"
 	"time"
+
+	"github.com/minewatch/minewatch/treaty"
 )
 
 // The HTML part uses tables and inline styles only: Outlook, Gmail and Apple
@@ -45,7 +47,7 @@ var htmlTmpl = template.Must(template.New("digest").Funcs(template.FuncMap{
 <tr><td style="padding:16px 20px 4px 20px;font-size:16px;font-weight:bold;color:#1f4e79;border-top:1px solid #eeeeee">{{.Label}} ({{len .Entries}})</td></tr>
 {{range .Entries}}
 <tr><td style="padding:6px 20px">
-<a href="{{.URL}}" style="font-size:15px;color:#0b57d0;text-decoration:none">{{.Title}}</a>
+{{if .URL}}<a href="{{.URL}}" style="font-size:15px;color:#0b57d0;text-decoration:none">{{.Title}}</a>{{else}}<span style="font-size:15px">{{.Title}}</span>{{end}}
 <div style="font-size:12px;color:#666666">{{.Source}}{{with day .Date}} · {{.}}{{end}}{{if .MoreOutlets}} · +{{.MoreOutlets}} {{if eq .MoreOutlets 1}}outlet{{else}}outlets{{end}}{{end}}{{if .Link}} · <a href="{{.Link}}" style="color:#0b57d0">in minewatch</a>{{end}}</div>
 {{if .Evidence}}<div style="font-size:13px;color:#444444;margin-top:2px">{{.Evidence}}</div>{{end}}
 </td></tr>
@@ -111,7 +113,7 @@ func why(d Digest) string {
 	if len(s.Actions) > 0 {
 		var ls []string
 		for _, a := range s.Actions {
-			ls = append(ls, actionLabel(a))
+			ls = append(ls, treaty.ActionLabel(a))
 		}
 		follows = append(follows, "actions "+strings.Join(ls, ", "))
 	}
@@ -176,7 +178,10 @@ func renderText(v view) string {
 			if e.MoreOutlets > 0 {
 				fmt.Fprintf(&t, " · +%d %s", e.MoreOutlets, plural(e.MoreOutlets, "outlet", "outlets"))
 			}
-			fmt.Fprintf(&t, "\n  %s\n", e.URL)
+			t.WriteString("\n")
+			if e.URL != "" {
+				fmt.Fprintf(&t, "  %s\n", e.URL)
+			}
 			if e.Link != "" {
 				fmt.Fprintf(&t, "  in minewatch: %s\n", e.Link)
 			}

@@ -4,46 +4,11 @@ import (
 	"strings"
 
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/treaty"
 )
 
-// Human labels for the taxonomy ids, so analysts never have to remember what
-// withdraw_notify means while the ids stay visible for permalinks and the API.
-
-var topicLabels = map[string]string{
-	news.TopicTreatyWithdrawal:  "Treaty withdrawal",
-	news.TopicTreatyMembership:  "Treaty membership",
-	news.TopicProduction:        "Production",
-	news.TopicStockpile:         "Stockpiles",
-	news.TopicTransferUse:       "Transfer and use",
-	news.TopicDeminingFunding:   "Demining and funding",
-	news.TopicCasualtiesVictims: "Casualties and victims",
-	news.TopicTreatyMeetings:    "Treaty meetings",
-	news.TopicClusterMunitions:  "Cluster munitions",
-}
-
-var actionLabels = map[news.Action]string{
-	news.ActionWithdrawAnnounce:  "announced withdrawal",
-	news.ActionWithdrawVote:      "voted or signed withdrawal law",
-	news.ActionWithdrawNotify:    "notified withdrawal to the UN",
-	news.ActionWithdrawEffective: "withdrawal took effect",
-	news.ActionRemain:            "stays in the treaty",
-	news.ActionJoinRatify:        "joined or ratified",
-	news.ActionResumeProduction:  "resumes production",
-	news.ActionProduce:           "produces",
-	news.ActionDestroyStockpile:  "destroyed stockpile",
-	news.ActionTransfer:          "transferred",
-	news.ActionUse:               "used",
-	news.ActionFundingCut:        "cut mine-action funding",
-	news.ActionFundingIncrease:   "raised mine-action funding",
-	news.ActionCasualties:        "casualties",
-	news.ActionClearance:         "clearance",
-}
-
-var treatyLabels = map[news.Treaty]string{
-	news.TreatyOttawa: "Ottawa Convention",
-	news.TreatyCCM:    "Convention on Cluster Munitions",
-	news.TreatyNone:   "no treaty",
-}
+// Human names for language and country codes. The taxonomy's labels (topics,
+// actions, treaties) are package treaty's, shared with the digest and alerts.
 
 var languageNames = map[string]string{
 	"en": "English", "pl": "Polish", "lt": "Lithuanian", "lv": "Latvian", "et": "Estonian",
@@ -81,26 +46,11 @@ var countryNames = map[string]string{
 	"ZW": "Zimbabwe", "XK": "Kosovo", "EH": "Western Sahara",
 }
 
-func topicLabel(id string) string {
-	if l, ok := topicLabels[id]; ok {
-		return l
-	}
-	return strings.ReplaceAll(id, "_", " ")
-}
-
-func actionLabel(a news.Action) string {
-	if l, ok := actionLabels[a]; ok {
-		return l
-	}
-	return strings.ReplaceAll(string(a), "_", " ")
-}
-
-func treatyLabel(t news.Treaty) string {
-	if l, ok := treatyLabels[t]; ok {
-		return l
-	}
-	return string(t)
-}
+// The taxonomy's labels are treaty's, shared with the digest and the alerts;
+// these names are what the templates and pages call.
+func topicLabel(id string) string      { return treaty.TopicLabel(id) }
+func actionLabel(a news.Action) string { return treaty.ActionLabel(a) }
+func treatyLabel(t news.Treaty) string { return treaty.TreatyLabel(t) }
 
 func languageName(code string) string {
 	if n, ok := languageNames[strings.ToLower(code)]; ok {
