@@ -101,10 +101,12 @@
 //
 // # Slack and Teams
 //
-// A slack channel posts {"text", "blocks"} to a Slack incoming webhook, with
-// &, < and > escaped in every piece of text from the web, so a headline can
-// never become a link, a mention or markup. A teams channel posts an
-// Adaptive Card in the envelope Microsoft Teams Workflows ("Post to a channel
-// when a webhook request is received") expects, with the Markdown
-// characters of text from the web backslash-escaped.
+// A slack channel posts {"text", "blocks"} to a Slack incoming webhook. Its
+// text is verbatim (no auto-linking of bare URLs or names), with &, < and >
+// escaped and emphasis marks and @ neutralised by invisible word joiners, so
+// a headline can never become a link, a mention or markup. A teams channel
+// posts an Adaptive Card in the envelope Microsoft Teams Workflows ("Post to
+// a channel when a webhook request is received") expects, with text from the
+// web only in RichTextBlock TextRuns, which Teams never reads as Markdown.
+// Both link only to http(s) URLs.
 package alert
