@@ -199,6 +199,7 @@ func (in *Ingester) process(ctx context.Context, src news.Source, resp *fetch.Re
 		var meta feedMeta
 		cands, meta, itemErrs, err = in.fromFeed(src, resp)
 		ttl, res.Hub = meta.ttl, meta.hub
+		res.Items += meta.dropped
 		if res.Hub != "" {
 			res.Topic = resp.URL
 		}
@@ -213,7 +214,7 @@ func (in *Ingester) process(ctx context.Context, src news.Source, resp *fetch.Re
 	res.NotBefore = notBefore(now, ttl, resp)
 	res.ItemErrors = itemErrs
 	// Items the source listed: those kept plus those that failed to map.
-	res.Items = len(cands) + countItems(itemErrs)
+	res.Items += len(cands) + countItems(itemErrs)
 
 	fresh, err := in.unknown(ctx, cands, known)
 	if err != nil {
@@ -335,8 +336,9 @@ func (in *Ingester) unknown(ctx context.Context, cands []candidate, known index.
 
 // feedMeta is what a feed says about itself rather than its items.
 type feedMeta struct {
-	ttl time.Duration
-	hub string
+	ttl     time.Duration
+	hub     string
+	dropped int // items past feed.MaxItems
 }
 
 func (in *Ingester) fromFeed(src news.Source, resp *fetch.Response) ([]candidate, feedMeta, []error, error) {
@@ -347,6 +349,10 @@ func (in *Ingester) fromFeed(src news.Source, resp *fetch.Response) ([]candidate
 	f, err := feed.Parse(body, resp.URL)
 	if err != nil {
 		return nil, feedMeta{}, nil, &parseError{err}
+	}
+	if f.Dropped > 0 {
+		in.log.Warn("feed lists more items than are read; the rest are ignored",
+			"source", src.ID, "url", resp.URL, "items", len(f.Items)+f.Dropped, "read", len(f.Items))
 	}
 	var cands []candidate
 	var errs []error
@@ -378,7 +384,7 @@ func (in *Ingester) fromFeed(src news.Source, resp *fetch.Response) ([]candidate
 		}
 		cands = append(cands, c)
 	}
-	return cands, feedMeta{ttl: f.TTL, hub: f.Hub}, errs, nil
+	return cands, feedMeta{ttl: f.TTL, hub: f.Hub, dropped: f.Dropped}, errs, nil
 }
 
 func (in *Ingester) fromListing(src news.Source, resp *fetch.Response) ([]candidate, []error, error) {
@@ -602,6 +608,10 @@ func (in *Ingester) article(src news.Source, c candidate, p *fetchedPage, now ti
 	a.Language = cmp.Or(normLang(src.Language), normLang(a.Language), normLang(pageLang))
 	if a.Language == "" {
 		a.Language = normLang(extract.DetectLanguage(a.Title + "\n\n" + a.Text))
+	}
+	if clipFields(&a) {
+		in.log.Info("item text over the per-item cap was cut", "source", src.ID, "url", c.url,
+			"title_max", maxTitleBytes, "summary_max", maxSummaryBytes, "text_max", maxTextBytes)
 	}
 	a.ID = news.ArticleID(a.CanonicalURL)
 	return a, true

@@ -3,6 +3,9 @@ package ingest
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/minewatch/minewatch/news"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -102,4 +105,42 @@ func normLang(tag string) string {
 		return ""
 	}
 	return tag
+}
+
+// Per-item caps. A feed or page may carry megabytes in one item (a broken
+// CMS, a hostile server); every byte would be classified, indexed and shown.
+// Real articles are far below these: a long report is ~100 KB of text.
+const (
+	maxTitleBytes   = 2 << 10
+	maxSummaryBytes = 64 << 10
+	maxTextBytes    = 1 << 20
+)
+
+// clipFields cuts an article's title, summary and text to the per-item caps
+// and reports whether anything was cut.
+func clipFields(a *news.Article) bool {
+	cut := false
+	for _, f := range []struct {
+		s *string
+		n int
+	}{{&a.Title, maxTitleBytes}, {&a.Summary, maxSummaryBytes}, {&a.Text, maxTextBytes}} {
+		if len(*f.s) > f.n {
+			*f.s = clip(*f.s, f.n)
+			cut = true
+		}
+	}
+	return cut
+}
+
+// clip returns the longest prefix of s of at most n bytes that does not end
+// inside a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }

@@ -17,10 +17,14 @@ import (
 // Sentinel errors. Match them with errors.Is; the returned errors wrap them
 // with the URL and the detail.
 var (
-	ErrTooLarge         = errors.New("fetch: body too large")
-	ErrPrivateAddress   = errors.New("fetch: refusing private or local address")
-	ErrBlockedByRobots  = errors.New("fetch: disallowed by robots.txt")
-	ErrBadScheme        = errors.New("fetch: only http and https URLs are fetched")
+	ErrTooLarge        = errors.New("fetch: body too large")
+	ErrPrivateAddress  = errors.New("fetch: refusing private or local address")
+	ErrBlockedByRobots = errors.New("fetch: disallowed by robots.txt")
+	ErrBadScheme       = errors.New("fetch: only http and https URLs are fetched")
+	// ErrUserinfo refuses URLs carrying user:password@: a credential would
+	// end up in logs and stored URLs, and "trusted.example@10.0.0.1" is a
+	// classic way to dress an internal address up as a trusted one.
+	ErrUserinfo         = errors.New("fetch: URLs with user information (user@host) are not fetched")
 	ErrTooManyRedirects = errors.New("fetch: too many redirects")
 	ErrEmptyBody        = errors.New("fetch: empty body")
 )
@@ -49,7 +53,9 @@ type Classifier interface {
 
 // Class names the kind of a fetch failure for source state, logs and metrics:
 // "dns", "tls", "timeout", "http", "robots", "private", "too_large",
-// "network" or "other". An error that implements Classifier names its own.
+// "network" or "other". "private" is every refusal of where to fetch from:
+// a non-public address, a scheme other than http(s), credentials in the URL.
+// An error that implements Classifier names its own.
 func Class(err error) string {
 	if err == nil {
 		return ""
@@ -60,14 +66,12 @@ func Class(err error) string {
 	switch {
 	case errors.Is(err, ErrBlockedByRobots):
 		return "robots"
-	case errors.Is(err, ErrPrivateAddress):
+	case errors.Is(err, ErrPrivateAddress), errors.Is(err, ErrBadScheme), errors.Is(err, ErrUserinfo):
 		return "private"
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), isHeaderOverflow(err):
 		return "too_large"
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrEmptyBody):
 		return "http"
-	case errors.Is(err, ErrBadScheme):
-		return "other"
 	}
 	if _, ok := errors.AsType[*StatusError](err); ok {
 		return "http"
@@ -105,7 +109,8 @@ func IsTransient(err error) bool {
 		return false
 	}
 	if errors.Is(err, ErrBlockedByRobots) || errors.Is(err, ErrPrivateAddress) ||
-		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrBadScheme) ||
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrBadScheme) || errors.Is(err, ErrUserinfo) ||
+		isHeaderOverflow(err) ||
 		errors.Is(err, ErrTooManyRedirects) || errors.Is(err, context.Canceled) {
 		return false
 	}
@@ -128,6 +133,12 @@ func IsTransient(err error) bool {
 	}
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// isHeaderOverflow reports net/http's refusal of a header block over
+// Transport.MaxResponseHeaderBytes, which has no typed error.
+func isHeaderOverflow(err error) bool {
+	return strings.Contains(err.Error(), "server response headers exceeded")
 }
 
 func isTimeout(err error) bool {

@@ -33,6 +33,9 @@ const (
 	dialTimeout           = 10 * time.Second
 	tlsTimeout            = 10 * time.Second
 	responseHeaderTimeout = 15 * time.Second
+	// maxHeaderBytes bounds a response's header block; net/http's default is
+	// 10 MB, far beyond any real server's and a memory cost per connection.
+	maxHeaderBytes = 1 << 20
 
 	backoffBase = time.Second
 	backoffCap  = 30 * time.Second
@@ -73,6 +76,10 @@ type Options struct {
 	// Transport replaces the network (tests only). The private-address check
 	// then covers only URLs whose host is an address literal.
 	Transport http.RoundTripper
+	// Resolver looks host names up; nil means net.DefaultResolver. Whatever
+	// it answers, the address dialled is checked, so a resolver cannot open
+	// a way to private addresses (tests use one to simulate DNS rebinding).
+	Resolver *net.Resolver
 }
 
 // Fetcher fetches URLs. It is safe for concurrent use; share one per process
@@ -149,8 +156,9 @@ func New(opts Options) (*Fetcher, error) {
 }
 
 func (f *Fetcher) transport() *http.Transport {
-	checked := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: f.allow.control}
-	plain := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	checked := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: f.allow.control,
+		Resolver: f.opts.Resolver}
+	plain := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Resolver: f.opts.Resolver}
 	return &http.Transport{
 		// No proxy: through one, the dialled address would be the proxy's and
 		// the private-address check would see nothing.
@@ -161,14 +169,15 @@ func (f *Fetcher) transport() *http.Transport {
 			}
 			return checked.DialContext(ctx, network, addr)
 		},
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   tlsTimeout,
-		ResponseHeaderTimeout: responseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   f.opts.PerHostConcurrency,
-		IdleConnTimeout:       90 * time.Second,
-		DisableCompression:    true, // we decode, so that decompressed bytes are capped too
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    tlsTimeout,
+		ResponseHeaderTimeout:  responseHeaderTimeout,
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    f.opts.PerHostConcurrency,
+		IdleConnTimeout:        90 * time.Second,
+		DisableCompression:     true, // we decode, so that decompressed bytes are capped too
 	}
 }
 
@@ -211,7 +220,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	start := f.now()
 	resp, attempts, err := f.fetch(ctx, req)
 	attrs := []slog.Attr{
-		slog.String("url", req.URL),
+		slog.String("url", redacted(req.URL)),
 		slog.Duration("duration", f.now().Sub(start)),
 	}
 	level := slog.LevelInfo
@@ -246,6 +255,10 @@ func (f *Fetcher) fetch(ctx context.Context, req Request) (*Response, int, error
 	}
 	if u.Host == "" {
 		return nil, 0, fmt.Errorf("fetch %s: no host", req.URL)
+	}
+	if u.User != nil {
+		// Not req.URL: it holds the credential.
+		return nil, 0, fmt.Errorf("fetch %s: %w", u.Redacted(), ErrUserinfo)
 	}
 	if err := f.checkLiteralAddress(u); err != nil {
 		return nil, 0, fmt.Errorf("fetch %s: %w", req.URL, err)
@@ -290,6 +303,14 @@ func (f *Fetcher) fetch(ctx context.Context, req Request) (*Response, int, error
 	}
 }
 
+// redacted is raw with any password replaced by "xxxxx", for logs.
+func redacted(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return raw
+}
+
 // backoff is exponential with "equal jitter": half fixed, half random, so
 // retries spread out but never come immediately.
 func (f *Fetcher) backoff(attempt int) time.Duration {
@@ -301,14 +322,20 @@ func (f *Fetcher) backoff(attempt int) time.Duration {
 // literal before any connection is made. The dial-time check remains the one
 // that counts; this one also covers a test Transport and gives a clear error.
 func (f *Fetcher) checkLiteralAddress(u *url.URL) error {
-	a, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]"))
+	host := u.Hostname()
+	a, err := netip.ParseAddr(host)
+	spelled := ""
 	if err != nil {
+		var ok bool
+		if a, ok = looseIPv4(host); !ok {
+			return nil
+		}
+		spelled = fmt.Sprintf(", spelled %q", host)
+	}
+	if isPublic(a) || f.allow.addr(a) || f.allow.host(host) {
 		return nil
 	}
-	if isPublic(a) || f.allow.addr(a) || f.allow.host(u.Hostname()) {
-		return nil
-	}
-	return fmt.Errorf("%w: %s (add it to AllowPrivate to fetch it)", ErrPrivateAddress, a)
+	return fmt.Errorf("%w: %s%s (add it to AllowPrivate to fetch it)", ErrPrivateAddress, a, spelled)
 }
 
 func (f *Fetcher) setHeaders(r *http.Request, accept string) {
@@ -351,6 +378,9 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, req Request) (*Response,
 		if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
 			return fmt.Errorf("redirect to %s: %w", next, ErrBadScheme)
 		}
+		if r.URL.User != nil {
+			return fmt.Errorf("redirect to %s: %w", r.URL.Redacted(), ErrUserinfo)
+		}
 		if err := f.checkLiteralAddress(r.URL); err != nil {
 			return fmt.Errorf("redirect to %s: %w", next, err)
 		}
@@ -372,6 +402,10 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, req Request) (*Response,
 
 	hresp, err := client.Do(hreq)
 	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			// net/http names a redirect target as the server wrote it.
+			ue.URL = redacted(ue.URL)
+		}
 		return nil, f.attemptErr(actx, err)
 	}
 	defer hresp.Body.Close()

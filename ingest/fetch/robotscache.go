@@ -144,11 +144,14 @@ func (c *robotsCache) fetch(ctx context.Context, origin string) (*robotsRules, t
 		if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
 			return ErrBadScheme
 		}
+		if r.URL.User != nil {
+			return ErrUserinfo
+		}
 		return c.f.checkLiteralAddress(r.URL)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrBadScheme) {
+		if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrBadScheme) || errors.Is(err, ErrUserinfo) {
 			// RFC 9309 §2.3.1.2: unreachable through redirects counts as 4xx.
 			return nil, robotsTTL, nil
 		}
