@@ -50,6 +50,7 @@ func (mon *Monitor) collect(ctx context.Context, src news.Source) Outcome {
 		fetchSrc.URL = st.URL // a permanent redirect moved it
 	}
 
+	mon.log.Debug("collecting source", "source", src.ID)
 	cctx, cancel := context.WithTimeout(ctx, mon.opts.SourceTimeout)
 	res, err := mon.opts.Collector.Collect(cctx, fetchSrc, st, mon.opts.Store)
 	cancel()
@@ -63,6 +64,7 @@ func (mon *Monitor) collect(ctx context.Context, src news.Source) Outcome {
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer wcancel()
 	if err == nil {
+		mon.log.Debug("source fetched", "source", src.ID, "items", res.Items, "new", len(res.Articles), "not_modified", res.NotModified)
 		out.Items, out.NotModified, out.ItemErrors = res.Items, res.NotModified, res.ItemErrors
 		out.New = len(res.Articles)
 		err = mon.store(wctx, src, res.Articles, &out)
@@ -127,6 +129,10 @@ func (mon *Monitor) store(ctx context.Context, src news.Source, articles []news.
 	if err := mon.stories.Assign(ctx, docs); err != nil {
 		return &indexError{err}
 	}
+	mon.log.Debug("indexing articles", "source", src.ID, "articles", len(docs))
+	if w, ok := mon.opts.Store.(AtomicWriter); ok {
+		return mon.storeAtomic(ctx, w, src, docs, out)
+	}
 	t0 := time.Now()
 	res, err := mon.opts.Store.Put(ctx, docs...)
 	mon.m.indexLatency.Observe(time.Since(t0).Seconds())
@@ -152,9 +158,54 @@ func (mon *Monitor) store(ctx context.Context, src news.Source, articles []news.
 	return nil
 }
 
-// events records each entity of a document as an event; the store decides
-// atomically which one is new, so several workers agree.
-func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) error {
+// storeAtomic writes docs, their events and the alerts of the new ones in
+// one transaction (see AtomicWriter), then reports the new events.
+func (mon *Monitor) storeAtomic(ctx context.Context, w AtomicWriter, src news.Source, docs []news.Document, out *Outcome) error {
+	var (
+		evs  []news.Event
+		msgs [][]news.Message
+		of   []int // document index of each event
+	)
+	for i, d := range docs {
+		for _, ev := range eventsOf(d) {
+			evs = append(evs, ev)
+			of = append(of, i)
+			if mon.opts.Alerts != nil {
+				msgs = append(msgs, mon.opts.Alerts.MessagesFor(ev, d))
+			}
+		}
+	}
+	t0 := time.Now()
+	res, created, err := w.PutAndRecord(ctx, docs, evs, msgs)
+	mon.m.indexLatency.Observe(time.Since(t0).Seconds())
+	if err != nil {
+		return &indexError{fmt.Errorf("index %d articles and %d events: %w", len(docs), len(evs), err)}
+	}
+	out.Indexed = res.Indexed
+	mon.m.indexed.Add(float64(res.Indexed))
+	for id, ferr := range res.Failed {
+		mon.log.Error("article rejected by index", "source", src.ID, "article_id", id, "error", ferr)
+	}
+	for _, d := range docs {
+		if _, failed := res.Failed[d.ID]; failed {
+			continue
+		}
+		for _, t := range d.Classification.Topics {
+			mon.m.byTopic.WithLabelValues(t.Topic).Inc()
+		}
+	}
+	for i, ev := range evs {
+		if _, failed := res.Failed[docs[of[i]].ID]; failed {
+			continue
+		}
+		mon.newEvent(ctx, ev, docs[of[i]], created[i], out)
+	}
+	return nil
+}
+
+// eventsOf makes an event of each entity of d.
+func eventsOf(d news.Document) []news.Event {
+	evs := make([]news.Event, 0, len(d.Classification.Entities))
 	for _, e := range d.Classification.Entities {
 		ev := news.Event{
 			Key:            e.Key(),
@@ -170,21 +221,35 @@ func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) e
 		if e.Action == news.ActionWithdrawNotify {
 			ev.EffectiveDate = effectiveDate(d.Article)
 		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// events records each entity of a document as an event; the store decides
+// atomically which one is new, so several workers agree.
+func (mon *Monitor) events(ctx context.Context, d news.Document, out *Outcome) error {
+	for _, ev := range eventsOf(d) {
 		created, err := mon.recordEvent(ctx, ev, d)
 		if err != nil {
 			return &indexError{fmt.Errorf("record event %s: %w", ev.Key, err)}
 		}
-		mon.m.events.WithLabelValues(fmt.Sprint(created)).Inc()
-		if !created {
-			continue
-		}
-		out.NewEvents = append(out.NewEvents, ev)
-		mon.log.Info("new event", "event", ev.Key, "article_id", d.ID, "source", d.SourceID)
-		if mon.opts.OnNewEvent != nil {
-			mon.opts.OnNewEvent(ctx, ev)
-		}
+		mon.newEvent(ctx, ev, d, created, out)
 	}
 	return nil
+}
+
+// newEvent counts a recorded event and, when the store created it, reports it.
+func (mon *Monitor) newEvent(ctx context.Context, ev news.Event, d news.Document, created bool, out *Outcome) {
+	mon.m.events.WithLabelValues(fmt.Sprint(created)).Inc()
+	if !created {
+		return
+	}
+	out.NewEvents = append(out.NewEvents, ev)
+	mon.log.Info("new event", "event", ev.Key, "article_id", d.ID, "source", d.SourceID)
+	if mon.opts.OnNewEvent != nil {
+		mon.opts.OnNewEvent(ctx, ev)
+	}
 }
 
 // recordEvent records ev, with its alerts when alerting is on, atomically.

@@ -47,6 +47,16 @@ type Store interface {
 	index.URLChecker
 }
 
+// AtomicWriter is a Store that can index articles and record their events
+// (enqueueing msgs[i] when events[i] is new) in one transaction, reporting
+// which events were new (index/disk). With it, a crash or a failed write
+// between the two steps cannot leave articles indexed without their events:
+// their URLs would then be known, never collected again, and the events and
+// their alerts lost. Stores without it get the two steps in turn.
+type AtomicWriter interface {
+	PutAndRecord(ctx context.Context, docs []news.Document, events []news.Event, msgs [][]news.Message) (index.PutResult, []bool, error)
+}
+
 // Options configure a Monitor. Sources, Collector, Classifier and Store are required.
 type Options struct {
 	Sources []news.Source
@@ -56,8 +66,10 @@ type Options struct {
 	Collector  Collector
 	Classifier Classifier
 	Store      Store
-	Workers    int           // concurrent sources; 0 means 4
-	Tick       time.Duration // how often due sources are looked for; 0 means 10s
+	Workers    int // concurrent sources; 0 means 4
+	// Tick is how often due sources are looked for; 0 means 10s, or the
+	// shortest source schedule's period when that is shorter (at least 1s).
+	Tick time.Duration
 	// SourceTimeout bounds one source's collection, pages included; 0 means 5m.
 	SourceTimeout time.Duration
 	// OnNewEvent is called once for each event the store records as new.
@@ -101,9 +113,6 @@ func New(opts Options) (*Monitor, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
-	if opts.Tick <= 0 {
-		opts.Tick = 10 * time.Second
-	}
 	if opts.SourceTimeout <= 0 {
 		opts.SourceTimeout = 5 * time.Minute
 	}
@@ -142,7 +151,41 @@ func New(opts Options) (*Monitor, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if mon.opts.Tick <= 0 {
+		mon.opts.Tick = defaultTick(mon.schedules, opts.Now())
+	}
 	return mon, nil
+}
+
+// Bounds of the default tick.
+const (
+	maxTick = 10 * time.Second
+	minTick = time.Second // cron.Every's resolution
+)
+
+// defaultTick is maxTick, or the shortest schedule's period when that is
+// shorter: with a fixed 10 s tick a source scheduled every 2 s would be
+// fetched every 10 s at best.
+func defaultTick(schedules map[string]cron.Schedule, now time.Time) time.Duration {
+	tick := maxTick
+	for _, s := range schedules {
+		tick = min(tick, period(s, now))
+	}
+	return max(tick, minTick)
+}
+
+// startAt is when a source never fetched, or overdue, is first due after a
+// start at now: firstRun's spread, but within the source's own period when
+// that is shorter, so a source polled every few seconds does not wait up to
+// a minute after each restart (and, restarted more often than its offset,
+// would never be fetched at all).
+func (mon *Monitor) startAt(id string, now time.Time) time.Time {
+	if s, ok := mon.schedules[id]; ok {
+		if p := period(s, now); p < 2*time.Minute {
+			return now.Add(offset(id, p))
+		}
+	}
+	return firstRun(id, now)
 }
 
 // load reads persisted source state; sources never fetched, or whose next
@@ -161,7 +204,7 @@ func (mon *Monitor) load(ctx context.Context) error {
 			st = news.SourceState{SourceID: src.ID}
 		}
 		if st.NextCheck.IsZero() || st.NextCheck.Before(now) {
-			st.NextCheck = firstRun(src.ID, now)
+			st.NextCheck = mon.startAt(src.ID, now)
 		}
 		mon.states[src.ID] = st
 	}
