@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -280,6 +281,7 @@ func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
 		d.log.Info("alert delayed by rule cooldown", "message", m.ID, "rule", m.RuleID, "until", until)
 		return
 	}
+	d.log.Debug("delivering message", "message", m.ID, "attempt", m.Attempts)
 	err := d.Deliver(ctx, m)
 	now := d.opts.Now()
 	outcome := OutcomeRetry
@@ -495,6 +497,12 @@ func (d *Dispatcher) post(ctx context.Context, m news.Message, ch *Channel, body
 	}
 	resp, err := d.opts.HTTP.Do(req)
 	if err != nil {
+		// *url.Error repeats the whole URL, and with it the credential that
+		// Slack and Teams put in the path; keep only what went wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("post %s to %s: %w", m.ID, redact(ch.URL), err)
 	}
 	defer resp.Body.Close()

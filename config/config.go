@@ -104,10 +104,56 @@ type Elasticsearch struct {
 	IndexPrefix string
 }
 
-// Web configures the HTTP server.
+// Web configures the HTTP server and who may use it.
 type Web struct {
 	Listen  string // host:port; default 127.0.0.1:8080
 	BaseURL string // public URL used in links from mail; "" means http://Listen
+	// Auth is AuthAuto (default: a login is required when Listen is beyond
+	// loopback) or AuthRequired (always).
+	Auth string
+	// SessionTTL is how long a login lasts; default DefaultSessionTTL.
+	SessionTTL Duration
+	// PublicMetrics serves /metrics without a token even when logins are
+	// required (for a scraper on a trusted network).
+	PublicMetrics bool
+	// TrustedProxies are the reverse proxies (IPs or CIDR prefixes) whose
+	// X-Forwarded-For names the client, for the login rate limit.
+	TrustedProxies []string
+	Users          []WebUser
+	Tokens         []WebToken
+}
+
+// Web.Auth values.
+const (
+	AuthAuto     = "auto"
+	AuthRequired = "required"
+)
+
+// Roles of users and API tokens.
+const (
+	RoleViewer = "viewer" // reads everything, keeps saved searches
+	RoleAdmin  = "admin"  // also fetches sources, tests rules and alerts, reclassifies
+)
+
+// WebUser is an account that logs in to the web interface with a password.
+type WebUser struct {
+	Name string
+	Role string // RoleViewer or RoleAdmin
+	// PasswordHash is an argon2id hash in PHC format ($argon2id$v=19$…), as
+	// printed by `minewatch users hash-password`, or a bcrypt hash ($2b$…).
+	PasswordHash string
+	Pos          Position
+}
+
+// WebToken is an API token, sent as "Authorization: Bearer <token>". The
+// token itself is never in the file: either its SHA-256 (TokenHash, 64 hex
+// digits) or the name of the environment variable holding it (TokenEnv).
+type WebToken struct {
+	Name      string
+	Role      string
+	TokenHash string // lowercase hex SHA-256 of the token
+	TokenEnv  string
+	Pos       Position
 }
 
 // Mail configures the SMTP server digests and alerts are sent through.

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -490,7 +491,7 @@ func TestEmptyFileGetsDefaults(t *testing.T) {
 		}
 		d := Default()
 		if !equalJSONish(c.Fetch, d.Fetch) || c.Index.Backend != d.Index.Backend || c.Index.Dir != d.Index.Dir ||
-			c.Index.Elasticsearch.IndexPrefix != d.Index.Elasticsearch.IndexPrefix || c.Web != d.Web || c.Mail != d.Mail {
+			c.Index.Elasticsearch.IndexPrefix != d.Index.Elasticsearch.IndexPrefix || !reflect.DeepEqual(c.Web, d.Web) || c.Mail != d.Mail {
 			t.Errorf("Parse(%q) settings differ from the embedded default:\n got %+v %+v %+v %+v\nwant %+v %+v %+v %+v",
 				text, c.Fetch, c.Index, c.Web, c.Mail, d.Fetch, d.Index, d.Web, d.Mail)
 		}

@@ -20,6 +20,7 @@ const (
 	DefaultIndexDir           = "./data"
 	DefaultIndexPrefix        = "minewatch"
 	DefaultListen             = "127.0.0.1:8080"
+	DefaultSessionTTL         = 12 * time.Hour
 	DefaultFeedSchedule       = "@every 15m"
 	DefaultQuerySchedule      = "@every 30m"
 	DefaultThreshold          = 1.0
@@ -57,6 +58,8 @@ func applyDefaults(c *Config) {
 	setStr(&c.Index.Elasticsearch.IndexPrefix, DefaultIndexPrefix)
 
 	setStr(&c.Web.Listen, DefaultListen)
+	setStr(&c.Web.Auth, AuthAuto)
+	setDur(&c.Web.SessionTTL, DefaultSessionTTL)
 
 	setStr(&c.Mail.TLS, TLSStartTLS)
 	setInt(&c.Mail.Port, defaultMailPort(c.Mail.TLS))

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -131,6 +132,51 @@ func (d *decoder) web(n *yaml.Node, w *Web) {
 	d.mapping("web", n, []field{
 		{key: "listen", set: d.str("listen", &w.Listen, d.checkListen)},
 		{key: "base_url", set: d.str("base_url", &w.BaseURL, d.checkURL("base_url"))},
+		{key: "auth", set: d.str("auth", &w.Auth, d.oneOf("auth", "auth mode", AuthAuto, AuthRequired))},
+		{key: "session_ttl", set: d.duration("session_ttl", &w.SessionTTL)},
+		{key: "public_metrics", set: d.boolean("public_metrics", &w.PublicMetrics)},
+		{key: "trusted_proxies", set: d.strList("trusted_proxies", &w.TrustedProxies, d.checkProxy)},
+		{key: "users", set: func(n *yaml.Node) { d.webUsers(n, &w.Users) }},
+		{key: "tokens", set: func(n *yaml.Node) { d.webTokens(n, &w.Tokens) }},
+	})
+	if w.SessionTTL.Duration != 0 && w.SessionTTL.Duration < time.Minute {
+		d.errorf(n, "session_ttl: %s is too short for anyone to work (use at least 1m)", w.SessionTTL.Duration)
+	}
+}
+
+func (d *decoder) webUsers(n *yaml.Node, out *[]WebUser) {
+	names := map[string]*yaml.Node{}
+	d.list("users", n, func(e *yaml.Node) {
+		u := WebUser{Pos: d.pos(e)}
+		seen := d.mapping("user", e, []field{
+			{key: "name", required: true, set: d.str("name", &u.Name, d.checkUserName)},
+			{key: "role", required: true, set: d.str("role", &u.Role, d.oneOf("role", "role", RoleViewer, RoleAdmin))},
+			{key: "password_hash", required: true, set: d.str("password_hash", &u.PasswordHash, d.checkPasswordHash)},
+		})
+		d.unique("user", names, seen["name"], strings.ToLower(u.Name))
+		*out = append(*out, u)
+	})
+}
+
+func (d *decoder) webTokens(n *yaml.Node, out *[]WebToken) {
+	names := map[string]*yaml.Node{}
+	d.list("tokens", n, func(e *yaml.Node) {
+		t := WebToken{Pos: d.pos(e)}
+		seen := d.mapping("token", e, []field{
+			{key: "name", required: true, set: d.str("name", &t.Name, d.checkUserName)},
+			{key: "role", required: true, set: d.str("role", &t.Role, d.oneOf("role", "role", RoleViewer, RoleAdmin))},
+			{key: "token_hash", set: d.str("token_hash", &t.TokenHash, d.checkTokenHash)},
+			{key: "token_env", set: d.str("token_env", &t.TokenEnv, d.checkEnv("token_env"))},
+		})
+		t.TokenHash = strings.ToLower(strings.TrimPrefix(t.TokenHash, "sha256:"))
+		d.unique("token", names, seen["name"], t.Name)
+		switch {
+		case t.TokenHash == "" && t.TokenEnv == "":
+			d.errorf(e, "token %q needs token_hash (the SHA-256 of the token, from `minewatch users hash-token`) or token_env (the environment variable holding it)", t.Name)
+		case t.TokenHash != "" && t.TokenEnv != "":
+			d.errorf(seen["token_env"], "token %q: give token_hash or token_env, not both", t.Name)
+		}
+		*out = append(*out, t)
 	})
 }
 

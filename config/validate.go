@@ -292,3 +292,46 @@ func (d *decoder) positive(key string) func(*yaml.Node, float64) {
 		}
 	}
 }
+
+var userNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+func (d *decoder) checkUserName(n *yaml.Node, v string) {
+	if !userNameRe.MatchString(v) {
+		d.errorf(n, "name: bad name %q: use 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", v)
+	}
+}
+
+// Password hash formats: argon2id in PHC string format, and bcrypt. The web
+// package parses them fully when it starts; this catches a pasted password
+// or a truncated hash with its position in the file.
+var (
+	argon2idRe = regexp.MustCompile(`^\$argon2id\$v=19\$m=[0-9]{1,10},t=[0-9]{1,10},p=[0-9]{1,3}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$`)
+	bcryptRe   = regexp.MustCompile(`^\$2[aby]\$[0-3][0-9]\$[./A-Za-z0-9]{53}$`)
+)
+
+func (d *decoder) checkPasswordHash(n *yaml.Node, v string) {
+	if argon2idRe.MatchString(v) || bcryptRe.MatchString(v) {
+		return
+	}
+	// Never echo the value: it may be a password typed in by mistake.
+	d.errorf(n, "password_hash: not an argon2id ($argon2id$v=19$m=…,t=…,p=…$salt$hash) or bcrypt ($2b$…) hash; make one with `minewatch users hash-password`")
+}
+
+var sha256HexRe = regexp.MustCompile(`^(sha256:)?[0-9a-fA-F]{64}$`)
+
+func (d *decoder) checkTokenHash(n *yaml.Node, v string) {
+	if !sha256HexRe.MatchString(v) {
+		d.errorf(n, "token_hash: not a SHA-256 in hex (64 hex digits); make one with `minewatch users hash-token`")
+	}
+}
+
+func (d *decoder) checkProxy(n *yaml.Node, v string) string {
+	if _, err := netip.ParsePrefix(v); err == nil {
+		return v
+	}
+	if _, err := netip.ParseAddr(v); err == nil {
+		return v
+	}
+	d.errorf(n, "trusted_proxies: %q is not an IP address or CIDR prefix", v)
+	return v
+}

@@ -24,6 +24,8 @@ func TestParsePagesFailsFast(t *testing.T) {
 		"templates/events.html":  {Data: []byte(`{{define "content"}}ev{{end}}`)},
 		"templates/country.html": {Data: []byte(`{{define "content"}}c{{end}}`)},
 		"templates/parts.html":   {Data: []byte(`{{define "chart"}}{{end}}`)},
+		"templates/login.html":   {Data: []byte(`{{define "content"}}l{{end}}`)},
+		"templates/admin.html":   {Data: []byte(`{{define "content"}}ad{{end}}`)},
 	}
 	tests := []struct {
 		name    string

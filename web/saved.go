@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -27,11 +28,17 @@ const (
 	feedEntries = 50
 )
 
-// csrfToken returns the double-submit token, setting the cookie when the
-// browser has none. Forms echo it in a hidden field; a cross-site page can
-// neither read the cookie nor guess it, so it cannot forge the pair. A signed
-// per-user token replaces it when logins arrive (#8).
+// csrfToken returns the token forms must echo in their "csrf" field (or API
+// calls in the X-CSRF-Token header). A signed-in user's token is their
+// session's, kept server-side, so a cookie planted from a sibling domain
+// cannot forge it. Without a session (the login form, or logins off on
+// loopback) it is a double-submit cookie: a cross-site page can neither read
+// the cookie nor guess it, so it cannot forge the pair.
 func csrfToken(w http.ResponseWriter, r *http.Request) string {
+	ra := authFrom(r.Context())
+	if ra.sess != nil {
+		return ra.sess.csrf
+	}
 	if c, err := r.Cookie(csrfCookie); err == nil && validToken(c.Value) {
 		return c.Value
 	}
@@ -39,7 +46,7 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
 	tok := hex.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{
-		Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true, Secure: ra.secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: 30 * 24 * 3600,
 	})
 	return tok
@@ -54,9 +61,15 @@ func validToken(s string) bool {
 }
 
 // checkCSRF accepts a state-changing request only when the token in the form
-// (or header, for DELETE) matches the cookie, and the browser's Origin, when
-// sent, is this site.
+// (or the X-CSRF-Token header) matches the session's token, or without a
+// session the CSRF cookie, and the browser's Origin, when sent, is this site.
+// Requests authenticated by an API token pass: browsers never attach one on
+// their own, so a cross-site page cannot ride on it.
 func checkCSRF(r *http.Request) error {
+	ra := authFrom(r.Context())
+	if ra.principal != nil && ra.principal.Method == methodToken {
+		return nil
+	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
@@ -66,15 +79,21 @@ func checkCSRF(r *http.Request) error {
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		return errors.New("cross-site request")
 	}
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || !validToken(c.Value) {
-		return errors.New("no CSRF cookie")
+	want := ""
+	if ra.sess != nil {
+		want = ra.sess.csrf
+	} else {
+		c, err := r.Cookie(csrfCookie)
+		if err != nil || !validToken(c.Value) {
+			return errors.New("no CSRF cookie")
+		}
+		want = c.Value
 	}
 	got := r.Header.Get(csrfHeader)
 	if got == "" {
 		got = r.PostFormValue(csrfField)
 	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return errors.New("CSRF token does not match")
 	}
 	return nil
@@ -143,9 +162,7 @@ func (s *Server) handleSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Cursor, q.Limit, q.Facets, q.Histogram = "", 0, false, false
-	id := make([]byte, 6)
-	_, _ = rand.Read(id)
-	ss := index.SavedSearch{ID: hex.EncodeToString(id), Name: name, Query: q, Created: s.now().UTC()}
+	ss := index.SavedSearch{ID: s.newSavedID(ctx), Name: name, Query: q, Created: s.now().UTC()}
 	if err := s.saved.SaveSearch(ctx, ss); err != nil {
 		if ctx.Err() != nil {
 			return
@@ -155,6 +172,18 @@ func (s *Server) handleSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/?"+savedParams(ss).values().Encode(), http.StatusSeeOther)
+}
+
+// newSavedID is a fresh saved-search id; when logins are on it starts with
+// its owner's tag (see ownerTag).
+func (s *Server) newSavedID(ctx context.Context) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	if p, ok := PrincipalFrom(ctx); ok && p.Method != methodLocal {
+		id = ownerTag(p.Name) + "-" + id
+	}
+	return id
 }
 
 func (s *Server) findSaved(w http.ResponseWriter, r *http.Request, id string) (index.SavedSearch, bool) {
@@ -206,6 +235,15 @@ func (s *Server) handleDeleteSaved(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(ctx, "delete saved search refused", "err", err)
 		s.renderError(w, r, http.StatusForbidden, "Request refused",
 			"The form's security token did not match. Reload the search page and try again.")
+		return
+	}
+	if !mayDeleteSaved(ctx, r.PathValue("id")) {
+		if r.Method == http.MethodDelete {
+			s.writeProblem(w, r, http.StatusForbidden, problemForbidden, "Forbidden", "only its owner or an admin may delete this saved search")
+			return
+		}
+		s.renderError(w, r, http.StatusForbidden, "Not your saved search",
+			"Only the analyst who saved this search, or an admin, may delete it.")
 		return
 	}
 	err := s.saved.DeleteSearch(ctx, r.PathValue("id"))

@@ -65,6 +65,16 @@ type Options struct {
 	// status, latency); nil means none are kept. Pass the registry whose
 	// Gatherer serves /metrics.
 	Registerer prometheus.Registerer
+	// Auth turns logins on: every route but /healthz, /readyz, /login and
+	// the stylesheet then needs a session or an API token. nil means
+	// everyone is trusted as an admin, which is only right on loopback
+	// (see NeedsAuth).
+	Auth *AuthOptions
+	// SecureCookies marks every cookie Secure even on plain-HTTP requests:
+	// the site is served over HTTPS by a proxy in front.
+	SecureCookies bool
+	// Admin backs the admin page and its endpoints; nil members are hidden.
+	Admin AdminOptions
 }
 
 // EventLister lists recorded treaty moves (index.EventStore's read half).
@@ -91,8 +101,9 @@ var templateFS embed.FS
 //go:embed static/style.css
 var styleCSS []byte
 
-// Server is the http.Handler for the whole site. It is safe for concurrent use
-// and holds no mutable state after New.
+// Server is the http.Handler for the whole site. It is safe for concurrent
+// use; its only mutable state is the login sessions and the failed-login
+// counters, both behind their own locks.
 type Server struct {
 	search   Searcher
 	sources  SourceLister
@@ -106,6 +117,10 @@ type Server struct {
 	saved    SearchSaver
 	stories  StoryLister // nil when the searcher cannot list stories
 	metrics  *httpMetrics
+	auth     *authState // nil: logins off
+	admin    AdminOptions
+	// secureCookies: see Options.SecureCookies.
+	secureCookies bool
 }
 
 // New builds the server and parses every template, so a broken template fails
@@ -124,11 +139,18 @@ func New(opts Options) (*Server, error) {
 		saved:   opts.Saved,
 	}
 	s.stories, _ = opts.Searcher.(StoryLister)
+	s.admin, s.secureCookies = opts.Admin, opts.SecureCookies
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if opts.Auth != nil {
+		var err error
+		if s.auth, err = newAuthState(opts.Auth, s.now); err != nil {
+			return nil, err
+		}
 	}
 	sum := sha256.Sum256(styleCSS)
 	s.styleTag = hex.EncodeToString(sum[:8])
@@ -144,39 +166,59 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 
+	// Every route states who may use it: public ones are registered as is,
+	// the rest through need (see auth.go).
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.handleSearchPage)
-	mux.HandleFunc("GET /articles/{id}", s.handleArticlePage)
-	mux.HandleFunc("GET /sources", s.handleSourcesPage)
+	viewer := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.need(accessViewer, h)) }
+	admin := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.need(accessAdmin, h)) }
+	viewer("GET /{$}", s.handleSearchPage)
+	viewer("GET /articles/{id}", s.handleArticlePage)
+	viewer("GET /sources", s.handleSourcesPage)
+	viewer("GET /api/search", s.handleAPISearch)
+	viewer("GET /api/articles/{id}", s.handleAPIArticle)
+	viewer("GET /api/sources", s.handleAPISources)
+	viewer("GET /events", s.handleEventsPage)
+	viewer("GET /events/{country}", s.handleCountryPage)
+	viewer("GET /api/events", s.handleAPIEvents)
+	viewer("GET /api/events/{country}", s.handleAPICountry)
+	viewer("GET /export.csv", s.handleExportCSV)
+	viewer("GET /export.json", s.handleExportJSON)
+	viewer("GET /api/export", s.handleExportJSON)
+	viewer("POST /saved", s.handleSave)
+	viewer("GET /saved/{id}", s.handleSaved)
+	viewer("POST /saved/{id}/delete", s.handleDeleteSaved)
+	viewer("DELETE /saved/{id}", s.handleDeleteSaved)
+	viewer("GET /api/saved", s.handleAPISaved)
+	viewer("GET /api/openapi.json", s.handleOpenAPI)
+	viewer("GET /api/", s.handleAPINotFound)
+	admin("GET /admin", s.handleAdminPage)
+	admin("POST /admin/sources/{id}/fetch", s.handleAdminFetch)
+	admin("POST /admin/rules/test", s.handleAdminRuleTest)
+	admin("POST /admin/reclassify", s.handleAdminReclassify)
+	admin("POST /admin/alerts/{rule}/test", s.handleAdminAlertTest)
+	admin("POST /api/admin/sources/{id}/fetch", s.handleAdminFetch)
+	admin("POST /api/admin/rules/test", s.handleAdminRuleTest)
+	admin("GET /api/admin/reclassify", s.handleAdminReclassify)
+	admin("POST /api/admin/reclassify", s.handleAdminReclassify)
+	admin("POST /api/admin/alerts/{rule}/test", s.handleAdminAlertTest)
+	// Public: probes, the stylesheet the login page needs, and the login
+	// itself. The WebSub callback is mounted beside this handler by the
+	// command and checks its own HMAC signatures.
 	mux.HandleFunc("GET /static/style.css", s.handleStyle)
-	mux.HandleFunc("GET /api/search", s.handleAPISearch)
-	mux.HandleFunc("GET /api/articles/{id}", s.handleAPIArticle)
-	mux.HandleFunc("GET /api/sources", s.handleAPISources)
-	mux.HandleFunc("GET /events", s.handleEventsPage)
-	mux.HandleFunc("GET /events/{country}", s.handleCountryPage)
-	mux.HandleFunc("GET /api/events", s.handleAPIEvents)
-	mux.HandleFunc("GET /api/events/{country}", s.handleAPICountry)
-	mux.HandleFunc("GET /export.csv", s.handleExportCSV)
-	mux.HandleFunc("GET /export.json", s.handleExportJSON)
-	mux.HandleFunc("GET /api/export", s.handleExportJSON)
-	mux.HandleFunc("POST /saved", s.handleSave)
-	mux.HandleFunc("GET /saved/{id}", s.handleSaved)
-	mux.HandleFunc("POST /saved/{id}/delete", s.handleDeleteSaved)
-	mux.HandleFunc("DELETE /saved/{id}", s.handleDeleteSaved)
-	mux.HandleFunc("GET /api/saved", s.handleAPISaved)
-	mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
-	mux.HandleFunc("GET /api/", s.handleAPINotFound)
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.HandleFunc("GET /login", s.handleLoginPage)
+	mux.HandleFunc("POST /login", s.handleLogin)
+	mux.HandleFunc("POST /logout", s.handleLogout)
 	if opts.Gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
+		mux.Handle("GET /metrics", s.need(accessMetrics, promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 			ErrorHandling: promhttp.ContinueOnError,
-		}))
+		}).ServeHTTP))
 	}
-	mux.HandleFunc("GET /", s.handleNotFound)
+	viewer("GET /", s.handleNotFound)
 
-	s.handler = s.logRequests(s.recoverPanics(securityHeaders(mux)))
+	s.handler = s.logRequests(s.recoverPanics(securityHeaders(s.identify(mux))))
 	if s.metrics != nil {
 		s.handler = s.metrics.wrap(s.handler)
 	}
@@ -190,7 +232,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // pageFiles are the pages; each is parsed together with layout.html so they
 // can all define the same "title" and "content" blocks.
-var pageFiles = []string{"search", "article", "sources", "error", "events", "country"}
+var pageFiles = []string{"search", "article", "sources", "error", "events", "country", "login", "admin"}
 
 func parsePages(fsys fs.FS, styleTag string) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -236,9 +278,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
+	}
+	if s.auth != nil {
+		// Pages differ per user; a shared cache must never keep them.
+		h.Set("Cache-Control", "private, "+h.Get("Cache-Control"))
+	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(s.fillAccount(r, buf.Bytes()))
 }
 
 func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) {

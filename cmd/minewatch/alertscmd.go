@@ -284,55 +284,18 @@ addresses, webhook URLs and signatures. Webhooks get X-Minewatch-Event: test.`,
 			if err != nil {
 				return err
 			}
-			rules, err := alertRules(cfg, g.getenv, nil)
-			if err != nil {
-				return usageError{err}
-			}
-			var rule *alert.Rule
-			for i := range rules {
-				if rules[i].ID == args[0] {
-					rule = &rules[i]
-				}
-			}
-			if rule == nil {
-				return usageError{fmt.Errorf("no alert rule %q in %s", args[0], cfg.File)}
-			}
-			var sender *mail.Sender
-			if cfg.Mail.Host != "" {
-				if sender, err = newMailSender(cfg, g.getenv, log); err != nil {
-					return usageError{err}
-				}
-			}
-			opts := alert.DispatcherOptions{Queue: noQueue{}, Rules: rules, BaseURL: cfg.Web.BaseURL, Logger: log}
-			if sender != nil {
-				opts.Mail = sender
-			}
-			d, err := alert.NewDispatcher(opts)
+			results, err := sendTestAlert(cmd.Context(), cfg, g.getenv, log, args[0], channel)
 			if err != nil {
 				return err
 			}
-			now := time.Now().UTC()
-			ev := news.Event{Key: news.EventKey("XK", news.ActionWithdrawAnnounce, news.TreatyOttawa), Country: "XK",
-				Action: news.ActionWithdrawAnnounce, Treaty: news.TreatyOttawa, FirstSeen: now, Articles: 1,
-				Evidence: "This is a test alert from minewatch; no such event happened."}
 			var failed []error
-			sent := 0
-			for _, ch := range rule.Channels {
-				if channel != "" && ch.ID != channel {
+			for _, r := range results {
+				if r.err != nil {
+					failed = append(failed, fmt.Errorf("channel %s: %w", r.channel, r.err))
+					fmt.Fprintf(g.stdout, "%s: FAILED: %v\n", r.channel, r.err)
 					continue
 				}
-				m := news.Message{ID: "test/" + alert.MessageID(rule.ID, ch.ID, ev.Key) + "/" + now.Format("20060102T150405"),
-					Kind: news.MessageAlert, RuleID: rule.ID, Channel: ch.ID, Event: ev, Created: now}
-				if err := d.Deliver(cmd.Context(), m); err != nil {
-					failed = append(failed, fmt.Errorf("channel %s: %w", ch.ID, err))
-					fmt.Fprintf(g.stdout, "%s: FAILED: %v\n", ch.ID, err)
-					continue
-				}
-				sent++
-				fmt.Fprintf(g.stdout, "%s: sent\n", ch.ID)
-			}
-			if sent == 0 && len(failed) == 0 {
-				return usageError{fmt.Errorf("rule %s has no channel %q", rule.ID, channel)}
+				fmt.Fprintf(g.stdout, "%s: sent\n", r.channel)
 			}
 			return errors.Join(failed...)
 		},
@@ -340,6 +303,65 @@ addresses, webhook URLs and signatures. Webhooks get X-Minewatch-Event: test.`,
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel id (email, webhook, webhook-2, slack, teams ...)")
 	return cmd
 }
+
+// testDelivery is one channel's outcome of a test alert.
+type testDelivery struct {
+	channel string
+	err     error
+}
+
+// sendTestAlert sends a sample event through rule ruleID's channels (only
+// channel, when set) directly, without the outbox: `alerts test` and the web
+// admin page's "Send test". An unknown rule or channel is a usageError.
+func sendTestAlert(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, ruleID, channel string) ([]testDelivery, error) {
+	rules, err := alertRules(cfg, getenv, nil)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var rule *alert.Rule
+	for i := range rules {
+		if rules[i].ID == ruleID {
+			rule = &rules[i]
+		}
+	}
+	if rule == nil {
+		return nil, usageError{fmt.Errorf("no alert rule %q in %s: %w", ruleID, cfg.File, errNoSuchRule)}
+	}
+	var sender *mail.Sender
+	if cfg.Mail.Host != "" {
+		if sender, err = newMailSender(cfg, getenv, log); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	opts := alert.DispatcherOptions{Queue: noQueue{}, Rules: rules, BaseURL: cfg.Web.BaseURL, Logger: log}
+	if sender != nil {
+		opts.Mail = sender
+	}
+	d, err := alert.NewDispatcher(opts)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	ev := news.Event{Key: news.EventKey("XK", news.ActionWithdrawAnnounce, news.TreatyOttawa), Country: "XK",
+		Action: news.ActionWithdrawAnnounce, Treaty: news.TreatyOttawa, FirstSeen: now, Articles: 1,
+		Evidence: "This is a test alert from minewatch; no such event happened."}
+	var out []testDelivery
+	for _, ch := range rule.Channels {
+		if channel != "" && ch.ID != channel {
+			continue
+		}
+		m := news.Message{ID: "test/" + alert.MessageID(rule.ID, ch.ID, ev.Key) + "/" + now.Format("20060102T150405"),
+			Kind: news.MessageAlert, RuleID: rule.ID, Channel: ch.ID, Event: ev, Created: now}
+		out = append(out, testDelivery{channel: ch.ID, err: d.Deliver(ctx, m)})
+	}
+	if len(out) == 0 {
+		return nil, usageError{fmt.Errorf("rule %s has no channel %q: %w", rule.ID, channel, errNoSuchRule)}
+	}
+	return out, nil
+}
+
+// errNoSuchRule marks an unknown alert rule or channel.
+var errNoSuchRule = errors.New("no such alert rule or channel")
 
 // noQueue is the outbox of `alerts test`, which delivers directly.
 type noQueue struct{}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,8 +38,9 @@ type app struct {
 	store      backend
 	classifier *classify.Classifier
 	monitor    *monitor.Monitor
-	alerting   *alerting          // nil when the config has no alerts or subscribers
-	websub     *websub.Subscriber // nil without web.base_url (hubs need a public callback)
+	alerting   *alerting           // nil when the config has no alerts or subscribers
+	websub     *websub.Subscriber  // nil without web.base_url (hubs need a public callback)
+	getenv     func(string) string // resolves the secrets the config names
 }
 
 // backend is what the commands need of an index. Both backends, the embedded
@@ -93,7 +98,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, bo buildOp
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry(), store: st, classifier: cl}
+	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry(), store: st, classifier: cl, getenv: env}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if !bo.withMonitor {
 		return a, nil
@@ -256,21 +261,121 @@ func newFetcher(cfg *config.Config, log *slog.Logger) (*fetch.Fetcher, error) {
 	})
 }
 
-// webServer builds the HTTP handler over the app's index and monitor.
+// webServer builds the HTTP handler over the app's index and monitor, with
+// logins off and no admin actions (tests, and the loopback default).
 func (a *app) webServer() (*web.Server, error) {
+	return a.newWebServer(nil, web.AdminOptions{})
+}
+
+// newWebServer builds the HTTP handler; auth nil means logins are off.
+func (a *app) newWebServer(auth *web.AuthOptions, admin web.AdminOptions) (*web.Server, error) {
 	opts := web.Options{
-		Searcher:   a.store,
-		Events:     a.store,
-		Saved:      a.store,
-		Logger:     a.log,
-		Gatherer:   a.reg,
-		Registerer: a.reg,
-		Ready:      a.ready,
+		Searcher:      a.store,
+		Events:        a.store,
+		Saved:         a.store,
+		Logger:        a.log,
+		Gatherer:      a.reg,
+		Registerer:    a.reg,
+		Ready:         a.ready,
+		Auth:          auth,
+		Admin:         admin,
+		SecureCookies: strings.HasPrefix(a.cfg.Web.BaseURL, "https://"),
 	}
 	if a.monitor != nil {
 		opts.Sources = sourceLister{a.monitor}
 	}
 	return web.New(opts)
+}
+
+// adminActions are the admin page's actions over this app; base is the
+// server's lifetime, which a background reclassification runs on.
+func (a *app) adminActions(base context.Context) (web.AdminOptions, *adminReclassifier) {
+	recl := newAdminReclassifier(base, a.store, a.classifier, a.log)
+	opts := web.AdminOptions{
+		Rules:        adminRules{cl: a.classifier},
+		Reclassifier: recl,
+		Alerts:       adminAlerts{cfg: a.cfg, getenv: a.getenv, log: a.log},
+	}
+	if a.monitor != nil {
+		opts.Fetcher = &adminFetcher{m: a.monitor, inFlight: map[string]bool{}}
+	}
+	return opts, recl
+}
+
+// errNoLogin is the refusal to serve beyond loopback with nobody able to
+// sign in; its message says what to add.
+var errNoLogin = errors.New("no web.users or web.tokens are configured")
+
+// webAuth decides whether the server at addr needs logins and builds them
+// from the config: always with web.auth: required, and with the default
+// (auto) whenever the address it is bound to is not loopback. nil means
+// logins are off.
+func (a *app) webAuth(addr net.Addr) (*web.AuthOptions, error) {
+	w := a.cfg.Web
+	beyond := !isLoopback(addr)
+	if !beyond && w.Auth != config.AuthRequired {
+		return nil, nil
+	}
+	if len(w.Users) == 0 && len(w.Tokens) == 0 {
+		why := "web.auth is \"required\""
+		if beyond {
+			why = fmt.Sprintf("listening on %s, beyond loopback, needs a login", addr)
+		}
+		return nil, usageError{fmt.Errorf("%s, but %w in %s. Add a user under web.users "+
+			"(name, role: viewer or admin, password_hash from `minewatch users hash-password`) "+
+			"or an API token under web.tokens (name, role, token_env or token_hash from `minewatch users new-token`), "+
+			"or listen on 127.0.0.1", why, errNoLogin, a.cfg.File)}
+	}
+	opts := &web.AuthOptions{SessionTTL: w.SessionTTL.Duration, PublicMetrics: w.PublicMetrics}
+	for _, p := range w.TrustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, usageError{fmt.Errorf("web.trusted_proxies: %q is not an IP address or CIDR prefix", p)}
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		opts.TrustedProxies = append(opts.TrustedProxies, pfx)
+	}
+	for _, u := range w.Users {
+		opts.Users = append(opts.Users, web.User{Name: u.Name, Role: web.Role(u.Role), PasswordHash: u.PasswordHash})
+	}
+	var errs []error
+	for _, t := range w.Tokens {
+		tok := web.Token{Name: t.Name, Role: web.Role(t.Role)}
+		hexHash := t.TokenHash
+		if t.TokenEnv != "" {
+			secret := a.getenv(t.TokenEnv)
+			if secret == "" {
+				errs = append(errs, fmt.Errorf("%s: web token %s: environment variable %s (token_env) is empty or unset", t.Pos, t.Name, t.TokenEnv))
+				continue
+			}
+			hexHash = web.HashToken(secret)
+		}
+		b, err := hex.DecodeString(hexHash)
+		if err != nil || len(b) != len(tok.SHA256) {
+			errs = append(errs, fmt.Errorf("%s: web token %s: token_hash is not a SHA-256 in hex", t.Pos, t.Name))
+			continue
+		}
+		copy(tok.SHA256[:], b)
+		opts.Tokens = append(opts.Tokens, tok)
+	}
+	if len(errs) > 0 {
+		return nil, usageError{errors.Join(errs...)}
+	}
+	return opts, nil
+}
+
+// isLoopback reports whether a listener is bound to a loopback address
+// only. The bound address, not the configured host name, is what counts:
+// a name may resolve anywhere, and 0.0.0.0 or [::] is every interface.
+func isLoopback(addr net.Addr) bool {
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		return ta.IP.IsLoopback()
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	return err == nil && ap.Addr().IsLoopback()
 }
 
 // ready is /readyz: the index answers and, in a serving process, the

@@ -16,20 +16,41 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Use:   "config",
 		Short: "Show the default configuration or check a configuration file",
 	}
-	cmd.AddCommand(&cobra.Command{
+	var effective bool
+	print := &cobra.Command{
 		Use:   "print",
-		Short: "Print the built-in default configuration (commented YAML)",
+		Short: "Print the built-in default configuration (commented YAML), or the effective one",
 		Long: `print writes the built-in configuration: the default sources (with where each
 URL comes from), the topic rules, and every option with its default. Save it,
 edit it, and point minewatch at it with --config or $MINEWATCH_CONFIG.
-Secrets never appear in the file: it names the environment variables that hold them.`,
-		Example: `  minewatch config print > minewatch.yaml`,
-		Args:    cobra.NoArgs,
+Secrets never appear in the file: it names the environment variables that hold them.
+
+With --effective it prints the configuration minewatch would run with (the
+file in use, every default filled in) with each secret shown as REDACTED:
+password and token hashes, webhook, Slack and Teams URLs, and keys or
+tokens in source URLs. That output is safe to paste into a bug report.`,
+		Example: `  minewatch config print > minewatch.yaml
+  minewatch config print --effective --config /etc/minewatch.yaml`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := g.stdout.Write(config.DefaultYAML())
+			if !effective {
+				_, err := g.stdout.Write(config.DefaultYAML())
+				return err
+			}
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			out, err := cfg.RedactedYAML()
+			if err != nil {
+				return err
+			}
+			_, err = g.stdout.Write(out)
 			return err
 		},
-	})
+	}
+	print.Flags().BoolVar(&effective, "effective", false, "print the configuration in use, defaults filled in, secrets redacted")
+	cmd.AddCommand(print)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "check [PATH]",
 		Short: "Check a configuration file and report every error at once",

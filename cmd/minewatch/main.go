@@ -83,7 +83,7 @@ else ./minewatch.yaml, else the built-in default (see "minewatch config print").
 	root.AddCommand(
 		newRunCmd(g), newFetchCmd(g), newSearchCmd(g), newClassifyCmd(g), newExtractCmd(g),
 		newDemoCmd(g), newConfigCmd(g), newSourcesCmd(g), newRulesCmd(g), newReclassifyCmd(g),
-		newDigestCmd(g), newAlertsCmd(g), newIndexCmd(g),
+		newDigestCmd(g), newAlertsCmd(g), newIndexCmd(g), newUsersCmd(g),
 	)
 	return root
 }

@@ -65,22 +65,34 @@ source id), while state, events and alert claims live in the shared index.`,
 }
 
 // serve runs the monitor and the web server until ctx ends or either fails.
-// extra, when set, runs beside them (the demo's bootstrap fetch).
+// extra, when set, runs beside them (the demo's bootstrap fetch). Logins are
+// required when the bound address is beyond loopback (see webAuth); serve
+// refuses to start if nobody could then sign in.
 func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Context) error) error {
-	webHandler, err := a.webServer()
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
+		return usageError{fmt.Errorf("listen on %s: %w", listen, err)}
+	}
+	auth, err := a.webAuth(ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	eg, gctx := errgroup.WithContext(ctx)
+	admin, recl := a.adminActions(gctx)
+	webHandler, err := a.newWebServer(auth, admin)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	var handler http.Handler = webHandler
 	if a.websub != nil {
+		// The WebSub callback sits beside the web server, outside its login:
+		// hubs cannot sign in, and it checks each push's HMAC signature.
 		mux := http.NewServeMux()
 		mux.Handle("/websub/", a.websub)
 		mux.Handle("/", webHandler)
 		handler = mux
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return usageError{fmt.Errorf("listen on %s: %w", listen, err)}
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -89,7 +101,6 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	eg, gctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { return a.monitor.Run(gctx) })
 	eg.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -101,7 +112,11 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 10*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
+		err := srv.Shutdown(sctx)
+		// The store closes when serve returns: let a reclassification
+		// started from the admin page write its last batch first.
+		recl.wait()
+		return err
 	})
 	if extra != nil {
 		eg.Go(func() error { return extra(gctx) })
@@ -113,7 +128,8 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 		eg.Go(func() error { return al.dispatcher.Run(gctx) })
 		eg.Go(func() error { return al.scheduler.Run(gctx) })
 	}
-	a.log.Info("minewatch is running", "url", "http://"+ln.Addr().String()+"/", "index", a.cfg.Index.Dir)
+	a.log.Info("minewatch is running", "url", "http://"+ln.Addr().String()+"/", "index", a.cfg.Index.Dir,
+		"logins", auth != nil)
 	return eg.Wait()
 }
 
