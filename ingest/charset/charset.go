@@ -160,7 +160,7 @@ func headerCharset(contentType string) string {
 	_, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		// A malformed header may still name its charset plainly.
-		i := strings.Index(strings.ToLower(contentType), "charset=")
+		i := indexFoldASCII(contentType, "charset=")
 		if i < 0 {
 			return ""
 		}
@@ -171,6 +171,30 @@ func headerCharset(contentType string) string {
 		return v
 	}
 	return params["charset"]
+}
+
+// indexFoldASCII is strings.Index ignoring ASCII case. strings.ToLower
+// cannot stand in: it turns each invalid UTF-8 byte of a hostile header into
+// a three-byte U+FFFD, so its offsets no longer fit the original (a fuzzed
+// "\xdeChArset=" sliced out of range).
+func indexFoldASCII(s, lowerSubstr string) int {
+	for i := 0; i+len(lowerSubstr) <= len(s); i++ {
+		match := true
+		for j := 0; j < len(lowerSubstr); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lowerSubstr[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
 }
 
 // metaCharset runs the WHATWG prescan over the start of an HTML document:
@@ -217,7 +241,7 @@ func metaCharset(b []byte) (encoding.Encoding, string) {
 // charsetFromContent extracts the charset of a meta content attribute such as
 // "text/html; charset=windows-1257".
 func charsetFromContent(s string) string {
-	i := strings.Index(strings.ToLower(s), "charset")
+	i := indexFoldASCII(s, "charset")
 	if i < 0 {
 		return ""
 	}
