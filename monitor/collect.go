@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -52,7 +53,7 @@ func (mon *Monitor) collect(ctx context.Context, src news.Source) Outcome {
 
 	mon.log.Debug("collecting source", "source", src.ID)
 	cctx, cancel := context.WithTimeout(ctx, mon.opts.SourceTimeout)
-	res, err := mon.opts.Collector.Collect(cctx, fetchSrc, st, mon.opts.Store)
+	res, err := mon.safeCollect(cctx, fetchSrc, st)
 	cancel()
 	out := Outcome{SourceID: src.ID, Topics: map[string]int{}}
 	if err != nil && ctx.Err() != nil {
@@ -67,7 +68,7 @@ func (mon *Monitor) collect(ctx context.Context, src news.Source) Outcome {
 		mon.log.Debug("source fetched", "source", src.ID, "items", res.Items, "new", len(res.Articles), "not_modified", res.NotModified)
 		out.Items, out.NotModified, out.ItemErrors = res.Items, res.NotModified, res.ItemErrors
 		out.New = len(res.Articles)
-		err = mon.store(wctx, src, res.Articles, &out)
+		err = mon.safeStore(wctx, src, res.Articles, &out)
 	}
 	now := mon.opts.Now()
 	out.Duration = now.Sub(start)
@@ -276,6 +277,40 @@ func effectiveDate(a news.Article) time.Time {
 	return time.Date(y, m+6, day, 0, 0, 0, 0, time.UTC)
 }
 
+// safeCollect is the Collector's Collect, with a panic turned into this
+// source's error: a hostile input that finds a bug in a parser must cost
+// one source one cycle, not stop every other source with the process.
+func (mon *Monitor) safeCollect(ctx context.Context, src news.Source, st news.SourceState) (res ingest.Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = mon.panicked(src, v)
+		}
+	}()
+	return mon.opts.Collector.Collect(ctx, src, st, mon.opts.Store)
+}
+
+// safeStore is store with a panic (in classification, say) turned into
+// this source's error, as in safeCollect.
+func (mon *Monitor) safeStore(ctx context.Context, src news.Source, articles []news.Article, out *Outcome) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = mon.panicked(src, v)
+		}
+	}()
+	return mon.store(ctx, src, articles, out)
+}
+
+func (mon *Monitor) panicked(src news.Source, v any) error {
+	mon.log.Error("panic while collecting source: a bug, please report it with this stack",
+		"source", src.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	return &panicError{v: v}
+}
+
+// panicError is a recovered panic, class "panic".
+type panicError struct{ v any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("internal error (panic): %v", e.v) }
+
 // indexError marks a failure to write, as opposed to a failure to fetch.
 type indexError struct{ err error }
 
@@ -286,6 +321,10 @@ func errClass(err error) string {
 	var ie *indexError
 	if errors.As(err, &ie) {
 		return "index"
+	}
+	var pe *panicError
+	if errors.As(err, &pe) {
+		return "panic"
 	}
 	return fetch.Class(err)
 }

@@ -353,3 +353,47 @@ func TestRunDispatchesDueSourcesAndStops(t *testing.T) {
 		}
 	}
 }
+
+// panickyCollector panics for one source and delegates the rest.
+type panickyCollector struct {
+	fakeCollector
+	bad string
+}
+
+func (c *panickyCollector) Collect(ctx context.Context, src news.Source, st news.SourceState, known index.URLChecker) (ingest.Result, error) {
+	if src.ID == c.bad {
+		var m map[string]int
+		m["boom"]++ // a parser bug on hostile input
+	}
+	return c.fakeCollector.Collect(ctx, src, st, known)
+}
+
+// A panic on one source's input is that source's error, class "panic"; the
+// other sources are collected and the process goes on.
+func TestPanicInOneSourceSparesTheOthers(t *testing.T) {
+	st := newMemStore()
+	c := &panickyCollector{bad: "bad", fakeCollector: fakeCollector{results: map[string]ingest.Result{
+		"a": {Items: 1, Articles: []news.Article{article("1", "Lithuania deposits withdraw instrument")}},
+	}}}
+	mon, err := New(Options{Sources: sources("a", "bad"), Collector: c, Classifier: keywordClassifier{}, Store: st, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := mon.RunOnce(t.Context(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Outcome{}
+	for _, o := range outs {
+		byID[o.SourceID] = o
+	}
+	if o := byID["bad"]; o.ErrClass != "panic" || o.Err == nil || !strings.Contains(o.Err.Error(), "panic") {
+		t.Errorf("bad source: class %q, err %v; want class panic", o.ErrClass, o.Err)
+	}
+	if o := byID["a"]; o.Err != nil || o.Indexed != 1 {
+		t.Errorf("good source: %+v; want 1 indexed", o)
+	}
+	if s := st.states["bad"]; s.ConsecutiveFailures != 1 || s.LastErrorClass != "panic" {
+		t.Errorf("bad source state = %+v; want 1 failure of class panic", s)
+	}
+}

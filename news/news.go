@@ -65,7 +65,7 @@ type SourceState struct {
 	LastAttempt         time.Time
 	LastSuccess         time.Time
 	LastError           string
-	LastErrorClass      string // dns, tls, timeout, http, parse, robots, network, other
+	LastErrorClass      string // dns, tls, timeout, http, parse, robots, private, too_large, index, panic, network, other
 	ConsecutiveFailures int
 	ItemsSeen           int // items in the last successful fetch
 	ArticlesTotal       int // articles indexed from this source, all time
