@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -22,16 +24,21 @@ import (
 	"github.com/minewatch/minewatch/web"
 )
 
-// benchSearch measures search latency through the HTTP API (query + two
-// filters + facets) on an embedded index of generated articles, and the
-// weight of the results page.
+// benchSearch measures search latency through the HTTP API on an embedded
+// index of generated articles, and the weight of the results page. Each
+// scenario is what the search page asks for: a word query, filters, facets,
+// sorted by relevance (the default with text) or by date.
 func benchSearch(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	fs.SetOutput(out)
 	docs := fs.Int("docs", 100_000, "articles in the index")
-	requests := fs.Int("requests", 2000, "API requests to time")
+	requests := fs.Int("requests", 2000, "API requests to time per scenario")
 	conc := fs.Int("c", 4, "concurrent clients")
 	dir := fs.String("dir", "", "index directory, kept and reused across runs (default: a temporary one)")
+	only := fs.String("scenario", "", "run only the scenarios whose name contains this")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed requests to this file")
+	blockProfile := fs.String("blockprofile", "", "write a block profile (waits over 10µs) of the timed requests to this file")
+	mutexProfile := fs.String("mutexprofile", "", "write a mutex contention profile of the timed requests to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,10 +65,13 @@ func benchSearch(ctx context.Context, args []string, out io.Writer) error {
 		if err := fillIndex(ctx, store, *docs); err != nil {
 			return err
 		}
+		if err := store.Optimize(ctx); err != nil {
+			return err
+		}
 		if err := os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "indexed %d articles in %s\n", *docs, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(out, "indexed %d articles in %s (FTS optimized)\n", *docs, time.Since(start).Round(time.Millisecond))
 	} else {
 		fmt.Fprintf(out, "reusing the index of %d articles in %s\n", *docs, *dir)
 	}
@@ -73,14 +83,8 @@ func benchSearch(ctx context.Context, args []string, out io.Writer) error {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	client := ts.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = *conc
 
-	queries := []string{`ottawa OR landmine*`, `"anti-personnel mines"`, `withdraw* NEAR/5 convention`, `mines NOT naval`, `cluster OR ottawa`}
-	filters := [][2]string{{"PL", news.TopicTreatyWithdrawal}, {"LT", news.TopicClusterMunitions}, {"FI", news.TopicTreatyWithdrawal}, {"UA", news.TopicProduction}}
-	target := func(i int, path string) string {
-		f := filters[i%len(filters)]
-		v := url.Values{"q": {queries[i%len(queries)]}, "country": {f[0]}, "topic": {f[1]}}
-		return ts.URL + path + "?" + v.Encode()
-	}
 	get := func(u string) (int, time.Duration, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
@@ -102,25 +106,133 @@ func benchSearch(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return int(n), d, nil
 	}
-	// Warm the page cache and the connection pool; not timed.
-	for i := range min(20, *requests) {
-		if _, _, err := get(target(i, "/api/search")); err != nil {
-			return err
+
+	stop, err := startProfiles(*cpuProfile, *blockProfile, *mutexProfile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "GET /api/search, %d articles, %d concurrent clients on 127.0.0.1, %d timed requests per scenario after one untimed pass over its %d distinct URLs; GOMAXPROCS %d\n",
+		*docs, *conc, *requests, len(benchQueries)*len(benchCountryFilters), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "  %-44s %9s %9s %9s %9s %8s %12s %9s\n", "scenario", "p50", "p90", "p99", "max", "req/s", "CPU/req", "p99<=50ms")
+	ran := 0
+	for _, sc := range benchScenarios() {
+		if !strings.Contains(sc.name, *only) {
+			continue
+		}
+		ran++
+		res, err := runScenario(ctx, sc, ts.URL, *requests, *conc, get)
+		if err != nil {
+			stop()
+			return fmt.Errorf("scenario %s: %w", sc.name, err)
+		}
+		fmt.Fprintf(out, "  %-44s %9s %9s %9s %9s %8.0f %12s %9s\n", sc.name,
+			ms(res.pct(.50)), ms(res.pct(.90)), ms(res.pct(.99)), ms(res.lat[len(res.lat)-1]),
+			float64(*requests)/res.wall.Seconds(), ms(res.cpu/time.Duration(*requests)), verdict(res.pct(.99) <= 50*time.Millisecond))
+	}
+	if err := stop(); err != nil {
+		return err
+	}
+	if ran == 0 {
+		return fmt.Errorf("search: no scenario matches %q", *only)
+	}
+	fmt.Fprintln(out, "  CPU/req is the whole process (server, client and HTTP on loopback) over the timed requests.")
+
+	size, d, err := get(ts.URL + "/?" + benchScenarios()[0].values(0).Encode())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "results page (HTML, 20 results, facets, chart): %d bytes in %s; goal <= 100 KB: %s\n",
+		size, d.Round(10*time.Microsecond), verdict(size <= 100_000))
+	return nil
+}
+
+// benchQueries are word queries in the analysts' syntax: an OR with a prefix,
+// a phrase, a NEAR, a NOT and a plain OR.
+var benchQueries = []string{`ottawa OR landmine*`, `"anti-personnel mines"`, `withdraw* NEAR/5 convention`, `mines NOT naval`, `cluster OR ottawa`}
+
+// benchCountryFilters pair a country with a topic (the first figures of
+// BENCHMARKS.md used these) and with a date filter as the page sends it.
+var benchCountryFilters = []struct {
+	country, topic string
+	date           url.Values
+}{
+	{"PL", news.TopicTreatyWithdrawal, url.Values{"preset": {"30d"}}},
+	{"LT", news.TopicClusterMunitions, url.Values{"since": {benchEnd.AddDate(0, -3, 0).Format(time.DateOnly)}}},
+	{"FI", news.TopicTreatyWithdrawal, url.Values{"preset": {"7d"}}},
+	{"UA", news.TopicProduction, url.Values{"since": {benchEnd.AddDate(-1, 0, 0).Format(time.DateOnly)},
+		"until": {benchEnd.AddDate(0, -6, 0).Format(time.DateOnly)}}},
+}
+
+// searchScenario is one kind of request; values(i) is the i-th request's
+// parameters. Queries and filters rotate with coprime periods (5 and 4), so
+// 20 distinct URLs repeat.
+type searchScenario struct {
+	name   string
+	values func(i int) url.Values
+}
+
+func benchScenarios() []searchScenario {
+	mk := func(name, sort string, withTopic, withDate bool) searchScenario {
+		return searchScenario{name: name, values: func(i int) url.Values {
+			f := benchCountryFilters[i%len(benchCountryFilters)]
+			v := url.Values{"q": {benchQueries[i%len(benchQueries)]}, "country": {f.country}}
+			if withTopic {
+				v.Set("topic", f.topic)
+			}
+			if withDate {
+				for k, vs := range f.date {
+					v[k] = vs
+				}
+			}
+			if sort != "" {
+				v.Set("sort", sort)
+			}
+			return v
+		}}
+	}
+	return []searchScenario{
+		mk("query+country+topic+facets, relevance", "", true, false),
+		mk("query+country+date+facets, relevance", "relevance", false, true),
+		mk("query+country+date+facets, date", "date", false, true),
+	}
+}
+
+type scenarioResult struct {
+	lat       []time.Duration // sorted
+	wall, cpu time.Duration
+}
+
+func (r scenarioResult) pct(p float64) time.Duration {
+	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
+
+// runScenario warms up with one untimed pass over the scenario's distinct
+// URLs, then times requests GETs from conc clients.
+func runScenario(ctx context.Context, sc searchScenario, base string, requests, conc int,
+	get func(string) (int, time.Duration, error)) (scenarioResult, error) {
+	target := func(i int) string { return base + "/api/search?" + sc.values(i).Encode() }
+	for i := range len(benchQueries) * len(benchCountryFilters) {
+		if _, _, err := get(target(i)); err != nil {
+			return scenarioResult{}, err
 		}
 	}
-
-	lat := make([]time.Duration, *requests)
+	lat := make([]time.Duration, requests)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
 	jobs := make(chan int)
+	cpu0 := cpuTime()
 	start := time.Now()
-	for range *conc {
+	for range conc {
 		wg.Go(func() {
 			for i := range jobs {
-				_, d, err := get(target(i, "/api/search"))
+				_, d, err := get(target(i))
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -133,7 +245,7 @@ func benchSearch(ctx context.Context, args []string, out io.Writer) error {
 			}
 		})
 	}
-	for i := range *requests {
+	for i := range requests {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
@@ -144,28 +256,69 @@ func benchSearch(ctx context.Context, args []string, out io.Writer) error {
 	}
 	close(jobs)
 	wg.Wait()
-	wall := time.Since(start)
+	res := scenarioResult{lat: lat, wall: time.Since(start), cpu: cpuTime() - cpu0}
 	if firstErr != nil {
-		return firstErr
+		return res, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return res, err
 	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	fmt.Fprintf(out, "GET /api/search, query + country + topic filters + facets, %d requests, %d clients, %d articles\n", *requests, *conc, *docs)
-	fmt.Fprintf(out, "  p50 %s  p90 %s  p99 %s  max %s  (%.0f req/s)\n",
-		pct(.50).Round(10*time.Microsecond), pct(.90).Round(10*time.Microsecond), pct(.99).Round(10*time.Microsecond),
-		lat[len(lat)-1].Round(10*time.Microsecond), float64(*requests)/wall.Seconds())
-	fmt.Fprintf(out, "  goal p99 <= 50ms: %s\n", verdict(pct(.99) <= 50*time.Millisecond))
+	slices.Sort(res.lat)
+	return res, nil
+}
 
-	size, d, err := get(target(0, "/"))
-	if err != nil {
-		return err
+// startProfiles starts the profiles whose paths are not empty; the returned
+// function stops them and writes the files.
+func startProfiles(cpuPath, blockPath, mutexPath string) (func() error, error) {
+	var stops []func() error
+	stopAll := func() error {
+		var errs []error
+		for _, f := range stops {
+			errs = append(errs, f())
+		}
+		stops = nil
+		return errors.Join(errs...)
 	}
-	fmt.Fprintf(out, "results page (HTML, 20 results, facets, chart): %d bytes in %s; goal <= 100 KB: %s\n",
-		size, d.Round(10*time.Microsecond), verdict(size <= 100_000))
-	return nil
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return nil, fmt.Errorf("search: cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("search: cpu profile: %w", err)
+		}
+		stops = append(stops, func() error {
+			pprof.StopCPUProfile()
+			return f.Close()
+		})
+	}
+	lookup := func(name, path string, disable func()) {
+		if path == "" {
+			return
+		}
+		stops = append(stops, func() error {
+			defer disable()
+			f, err := os.Create(path)
+			if err != nil {
+				return fmt.Errorf("search: %s profile: %w", name, err)
+			}
+			if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+				f.Close()
+				return fmt.Errorf("search: %s profile: %w", name, err)
+			}
+			return f.Close()
+		})
+	}
+	if blockPath != "" {
+		runtime.SetBlockProfileRate(int((10 * time.Microsecond).Nanoseconds()))
+		lookup("block", blockPath, func() { runtime.SetBlockProfileRate(0) })
+	}
+	if mutexPath != "" {
+		runtime.SetMutexProfileFraction(1)
+		lookup("mutex", mutexPath, func() { runtime.SetMutexProfileFraction(0) })
+	}
+	return stopAll, nil
 }
 
 func verdict(ok bool) string {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/index/indextest"
@@ -36,6 +38,13 @@ func FuzzSearch(f *testing.F) {
 	if _, err := s.Put(context.Background(), docs...); err != nil {
 		f.Fatal(err)
 	}
+	// The median date splits the fixtures for the date-window check.
+	var dates []time.Time
+	for _, d := range docs {
+		dates = append(dates, sortDate(d))
+	}
+	slices.SortFunc(dates, time.Time.Compare)
+	since := dates[len(dates)/2]
 	f.Fuzz(func(t *testing.T, text string) {
 		h, err := s.Search(context.Background(), index.Query{Text: text, Facets: true, Limit: 3})
 		if err != nil {
@@ -57,7 +66,42 @@ func FuzzSearch(f *testing.F) {
 		if f.Total > h.Total {
 			t.Fatalf("Search(%q): filters widened %d matches to %d", text, h.Total, f.Total)
 		}
+		// A date window also bounds the FTS scan by rowid (windowRIDs); it
+		// must keep exactly the matches inside the window, in both sorts.
+		all, err := s.Search(context.Background(), index.Query{Text: text, Limit: maxLimit})
+		if err != nil {
+			t.Fatalf("Search(%q) unlimited: %v", text, err)
+		}
+		var want []string
+		for _, hit := range all.Docs {
+			if !sortDate(hit.Document).Before(since) {
+				want = append(want, hit.ID)
+			}
+		}
+		slices.Sort(want)
+		for _, sort := range []index.Sort{index.SortDate, index.SortRelevance} {
+			w, err := s.Search(context.Background(), index.Query{Text: text, Since: since, Sort: sort, Limit: maxLimit})
+			if err != nil {
+				t.Fatalf("Search(%q) since %s by %s: %v", text, since, sort, err)
+			}
+			var got []string
+			for _, hit := range w.Docs {
+				got = append(got, hit.ID)
+			}
+			slices.Sort(got)
+			if w.Total != len(want) || !slices.Equal(got, want) {
+				t.Fatalf("Search(%q) since %s by %s: Total %d, %v; want %v", text, since, sort, w.Total, got, want)
+			}
+		}
 	})
+}
+
+// sortDate is the date Query.Since compares: Published, else FirstSeen.
+func sortDate(d news.Document) time.Time {
+	if !d.Published.IsZero() {
+		return d.Published
+	}
+	return d.FirstSeen
 }
 
 // FuzzCursor checks that any cursor string is either refused with

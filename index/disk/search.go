@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -69,6 +70,9 @@ type compiled struct {
 	// a, with score the relevance of each row.
 	from, where, score string
 	args               []any
+	// since and until are the date window in Unix nanoseconds, MinInt64
+	// and MaxInt64 when open.
+	since, until int64
 }
 
 func compileSearch(q index.Query) (*compiled, error) {
@@ -110,16 +114,24 @@ func compileSearch(q index.Query) (*compiled, error) {
 		c.cur = cur
 	}
 
+	// bm25 costs a scan of every query phrase's whole posting list (its
+	// document frequency), about as much as the search itself; results sorted
+	// by date do not need it. Their Score is 0, as Elasticsearch's _score is
+	// when it sorts by a field.
+	ranked := c.sort == index.SortRelevance
 	var conds []string
 	switch {
 	case c.fts != "":
 		c.from = `articles_fts JOIN articles a ON a.rid = articles_fts.rowid`
 		conds = append(conds, `articles_fts MATCH ?`)
 		c.args = append(c.args, c.fts)
-		c.score = `-` + bm25
+		c.score = `0.0`
+		if ranked {
+			c.score = `-` + bm25
+		}
 	case c.pred != "":
 		c.from = `articles a`
-		if c.rank != "" {
+		if c.rank != "" && ranked {
 			// The predicate decides what matches; this join only ranks.
 			c.from += ` LEFT JOIN (SELECT rowid AS rid, -` + bm25 + ` AS score FROM articles_fts
 				WHERE articles_fts MATCH ?) r ON r.rid = a.rid`
@@ -156,7 +168,12 @@ func compileSearch(q index.Query) (*compiled, error) {
 	add(metaSource, q.Sources, false)
 	add(metaLanguage, q.Languages, false)
 	if q.RelevantOnly {
-		filters = append(filters, `"`+metaToken(metaRelevant, "")+`"`)
+		// A column test, not the meta token: most stored articles are
+		// relevant, so the token's posting list is the longest of all, and
+		// FTS5 would read it whole twice (intersection and bm25's document
+		// frequency) where the row, joined anyway, answers at once.
+		// metaColumn still writes the token, so every index has one format.
+		conds = append(conds, "a.relevant = 1")
 	}
 	if len(filters) > 0 {
 		filt := strings.Join(filters, " AND ")
@@ -169,13 +186,16 @@ func compileSearch(q index.Query) (*compiled, error) {
 			c.args = append(c.args, filt)
 		}
 	}
+	c.since, c.until = math.MinInt64, math.MaxInt64
 	if !q.Since.IsZero() {
 		conds = append(conds, "a.sort_date >= ?")
 		c.args = append(c.args, q.Since.UnixNano())
+		c.since = q.Since.UnixNano()
 	}
 	if !q.Until.IsZero() {
 		conds = append(conds, "a.sort_date < ?")
 		c.args = append(c.args, q.Until.UnixNano())
+		c.until = q.Until.UnixNano()
 	}
 	c.where = "1"
 	if len(conds) > 0 {
@@ -254,8 +274,78 @@ func (c *compiled) pageClause() (order, cond string, args []any, offset int) {
 	return `score DESC, sort_date DESC, rid DESC`, cond, nil, c.cur.Offset
 }
 
+// A date window narrows the FTS scan (windowRIDs) when it holds at most a
+// windowShare-th of the articles, or minWindowRows: a larger window would
+// save too little of the scan to pay for reading its rows.
+const (
+	windowShare   = 4
+	minWindowRows = 1000
+)
+
+// windowRIDs returns the smallest and largest rid of the articles in the
+// date window, so the FTS scan can be bounded to that rowid range. Rids are
+// handed out as articles arrive, so in an index filled by the monitor they
+// follow dates closely and a month of a year's archive is a twelfth of the
+// FTS scan (prefix terms excepted: FTS5 merges their posting lists whole
+// before it applies bounds); the date conditions stay in the query, so the
+// bound is exact whatever the order. ok is false when the window is open or too large to
+// narrow much.
+func (c *compiled) windowRIDs(ctx context.Context, tx *sql.Tx) (lo, hi int64, ok bool, err error) {
+	if c.since == math.MinInt64 && c.until == math.MaxInt64 {
+		return 0, 0, false, nil
+	}
+	// Three steps down b-trees first: the largest rid bounds the number of
+	// articles (rids are distinct positive integers), and the rids of the
+	// window's first and last articles by date span about as many rids as
+	// the window holds articles when rids follow dates. A window that
+	// looks large is left alone without reading it.
+	var lastRID, firstInWindow, lastInWindow sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT max(rid) FROM articles),
+		(SELECT rid FROM articles WHERE sort_date >= ?1 AND sort_date < ?2 ORDER BY sort_date, rid LIMIT 1),
+		(SELECT rid FROM articles WHERE sort_date >= ?1 AND sort_date < ?2 ORDER BY sort_date DESC, rid DESC LIMIT 1)`,
+		c.since, c.until).Scan(&lastRID, &firstInWindow, &lastInWindow)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("date window: %w", err)
+	}
+	if !firstInWindow.Valid {
+		return 1, 0, true, nil // an empty range: nothing is in the window
+	}
+	limit := max(minWindowRows, lastRID.Int64/windowShare)
+	if span := firstInWindow.Int64 - lastInWindow.Int64; span > limit || -span > limit {
+		return 0, 0, false, nil
+	}
+	// When rids do not follow dates the span misleads; the scan still stops
+	// at limit. The articles_date index (sort_date, rid) answers it without
+	// reading a row.
+	var (
+		n              int64
+		minRID, maxRID sql.NullInt64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT count(*), min(rid), max(rid) FROM (SELECT rid FROM articles
+		WHERE sort_date >= ? AND sort_date < ? LIMIT ?)`, c.since, c.until, limit+1).Scan(&n, &minRID, &maxRID)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("date window: %w", err)
+	}
+	if n > limit {
+		return 0, 0, false, nil
+	}
+	return minRID.Int64, maxRID.Int64, true, nil
+}
+
 // run fills Total, the facets when asked, and the page.
 func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets, histogram bool, hits *index.Hits) error {
+	if c.fts != "" {
+		lo, hi, ok, err := c.windowRIDs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			// FTS5 takes rowid bounds into its scan: posting lists are
+			// read from lo, and no further than hi.
+			c.where += ` AND articles_fts.rowid BETWEEN ? AND ?`
+			c.args = append(slices.Clip(c.args), lo, hi)
+		}
+	}
 	order, cond, condArgs, offset := c.pageClause()
 	// The match set m is evaluated once; the page, Total, the facets and the
 	// histogram all read it. The page is chosen over narrow rows and only
@@ -547,4 +637,16 @@ func fingerprint(q index.Query) uint64 {
 	w(q.Languages...)
 	w(fmt.Sprint(q.Since.UnixNano(), q.Until.UnixNano(), q.RelevantOnly))
 	return h.Sum64()
+}
+
+// Optimize merges the FTS index's segments into one. Every search reads each
+// query term's posting list once per segment, so after a bulk load (hundreds
+// of segments from many small transactions) a search pays for all of them.
+// It rewrites the whole FTS index and holds the write lock while it does:
+// run it after loading or from maintenance, not on every write.
+func (s *Store) Optimize(ctx context.Context) error {
+	if _, err := s.writer.ExecContext(ctx, `INSERT INTO articles_fts(articles_fts) VALUES ('optimize')`); err != nil {
+		return fmt.Errorf("disk: optimize: %w", err)
+	}
+	return nil
 }
