@@ -23,6 +23,9 @@ func benchmarks() map[string]benchmark {
 		"search":   {"search latency through the HTTP API", benchSearch},
 		"extract":  {"issue #3 a: extraction F1 and pages/s vs go-trafilatura and go-readability", benchExtract},
 		"feedfarm": {"issue #3 b: 10,000 feeds, first and steady cycle vs a bare loop", benchFeedFarm},
+		"alerts":   {"issue #7: fetch → webhook and WebSub push → webhook latency, digest render", benchAlerts},
+		"load":     {"issue #8: search API under 50 clients for 60 s while a fetch cycle ingests", benchLoad},
+		"hostile":  {"issue #8.2: hostile servers through fetch + parse: outcome, time, peak memory", benchHostile},
 	}
 }
 
