@@ -130,7 +130,7 @@ func Build(ctx context.Context, s Searcher, events EventLister, sub Subscriber, 
 // articles runs one search per thing the subscriber follows (the index ANDs
 // filters; the subscriber means OR) and merges them by id.
 func articles(ctx context.Context, s Searcher, sub Subscriber, p Period) ([]news.Document, bool, error) {
-	base := index.Query{Since: p.Start, Until: p.End, RelevantOnly: true, Sort: index.SortDate, Limit: 1000}
+	base := index.Query{Since: p.Start, Until: p.End, RelevantOnly: true, Sort: index.SortDate, Limit: 1000, NoSnippets: true}
 	var qs []index.Query
 	add := func(f func(q *index.Query)) {
 		q := base

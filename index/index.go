@@ -99,6 +99,25 @@ type Outbox interface {
 	Messages(ctx context.Context, f MessageFilter) ([]news.Message, error)
 }
 
+// ErrLeaseLost says an outbox message is no longer leased by the caller: its
+// lease ran out and another worker leased it, or its state was updated.
+var ErrLeaseLost = errors.New("index: lease lost")
+
+// LeaseRenewer is an Outbox that extends a lease while a delivery runs. It
+// lets a sender keep leases short, so a crashed sender's messages come back
+// within seconds, without a slow delivery (an SMTP server retried for
+// minutes) outliving its lease and being sent by a second worker at once.
+// It is a separate interface so that outboxes without it still work, with
+// a lease that must outlast the longest attempt.
+type LeaseRenewer interface {
+	// Renew moves the NextAttempt of m, a message as Lease or Renew returned
+	// it, to now+lease, counting no attempt, and returns m with it. It
+	// fails with an error wrapping ErrLeaseLost when m is no longer pending
+	// under that very lease (same Attempts and NextAttempt): updated since,
+	// or leased again by another worker after the lease ran out.
+	Renew(ctx context.Context, m news.Message, now time.Time, lease time.Duration) (news.Message, error)
+}
+
 // MessageFilter selects outbox messages; zero fields match everything.
 type MessageFilter struct {
 	Kind   news.MessageKind
@@ -150,6 +169,9 @@ type Query struct {
 	// Histogram fills Hits.Histogram with the matches per day (by Published,
 	// else FirstSeen, in UTC), for volume charts.
 	Histogram bool
+	// NoSnippets leaves Hit.Snippet empty, for readers that never show one
+	// (digests, exports): building snippets is a fifth of a large page's cost.
+	NoSnippets bool
 }
 
 // Facet names used in Hits.Facets.
@@ -182,6 +204,8 @@ type DayCount struct {
 // Hit is one result.
 type Hit struct {
 	news.Document
+	// Score is the relevance under SortRelevance; 0 under SortDate, where
+	// computing it would only cost time (both backends).
 	Score float64
 	// Snippet is a short excerpt around the matched terms. It is plain text in
 	// pieces, never markup: renderers escape Text and mark pieces with Match.

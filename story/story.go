@@ -18,8 +18,9 @@ import (
 // news leads are shorter, so each edit flips more bits: a republished wire story
 // with its dateline dropped differs in ~7 bits, while distinct stories on the
 // same subject (the 175 items of the dev set, 15,225 pairs) differ in at least
-// 16 and 99% of pairs in more than 23. Backends find candidates with MaxBits+1
-// bands of the hash (pigeonhole), so this also sets their band width.
+// 16 and 99% of pairs in more than 23. Backends find candidates by bands of
+// the hash (pigeonhole: some band is within MaxBits/bands bits), so this also
+// sets how many values each band lookup probes.
 const MaxBits = 8
 
 // Window is how far back a story is looked for: a wire story is republished

@@ -188,3 +188,74 @@ func BenchmarkPut(b *testing.B) {
 		})
 	}
 }
+
+// storyBenchStore opens an index of n small documents with random SimHashes
+// (texts are short: only the hashes and URLs matter to the lookups).
+func storyBenchStore(b *testing.B, n int) (*Store, []uint64) {
+	s := openTemp(b)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	hashes := make([]uint64, n)
+	docs := make([]news.Document, 0, 1000)
+	for i := range n {
+		url := fmt.Sprintf("https://story.example/%d", i)
+		hashes[i] = r.Uint64()
+		docs = append(docs, news.Document{Article: news.Article{ID: news.ArticleID(url), URL: url, CanonicalURL: url,
+			SourceID: "s", Title: "t", Text: "x", FirstSeen: start.Add(time.Duration(i) * time.Second)},
+			SimHash: hashes[i]})
+		if len(docs) == cap(docs) || i == n-1 {
+			if _, err := s.Put(ctx, docs...); err != nil {
+				b.Fatal(err)
+			}
+			docs = docs[:0]
+		}
+	}
+	return s, hashes
+}
+
+// BenchmarkFindStory is the near-duplicate lookup of every new article, at
+// the story package's MaxBits (8: 137 probes per band), on 50,000 documents:
+// a hit (a copy 4 bits from a stored text) and a miss (a new text).
+func BenchmarkFindStory(b *testing.B) {
+	s, hashes := storyBenchStore(b, 50000)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(7, 8))
+	if _, _, err := s.FindStory(ctx, 1, 8, time.Time{}); err != nil { // loads the index
+		b.Fatal(err)
+	}
+	for _, hit := range []bool{true, false} {
+		b.Run(fmt.Sprintf("hit=%v", hit), func(b *testing.B) {
+			for b.Loop() {
+				h := r.Uint64()
+				if hit {
+					h = hashes[r.IntN(len(hashes))] ^ 0b10110001
+				}
+				_, ok, err := s.FindStory(ctx, h, 8, time.Time{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ok != hit {
+					b.Fatalf("found = %v, want %v", ok, hit)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkKnownURLs is the check of one feed's 20 item URLs (half known)
+// against 50,000 documents.
+func BenchmarkKnownURLs(b *testing.B) {
+	s, _ := storyBenchStore(b, 50000)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(9, 10))
+	urls := make([]string, 20)
+	for b.Loop() {
+		for i := range urls {
+			urls[i] = fmt.Sprintf("https://story.example/%d", r.IntN(100000))
+		}
+		if _, err := s.KnownURLs(ctx, urls); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -46,6 +46,16 @@ type Store struct {
 	// reader is a pool of query_only connections; WAL lets them read while
 	// the writer writes.
 	reader *sql.DB
+	// stories is FindStory's in-memory index, filled at the first lookup so
+	// that commands which never group stories (search, digest) never pay.
+	stories *storyIndex
+	// known is KnownURLs's statement, prepared once on the reader pool
+	// (database/sql keeps it prepared on each connection it runs on).
+	known *sql.Stmt
+	// saveState is SaveSourceState's statement on the writer.
+	saveState *sql.Stmt
+	// stateQueue batches concurrent SaveSourceState calls (state.go).
+	stateQueue stateQueue
 }
 
 var (
@@ -68,6 +78,9 @@ var ErrSchemaTooNew = errors.New("disk: database schema is newer than this progr
 // digest) sharing a file, and a failed write is worse than a slow one.
 const busyTimeoutMS = 10000
 
+// readerMmapBytes is how much of the file each read connection maps.
+const readerMmapBytes = 256 << 20
+
 // Open opens (creating if needed) the database in opts.Dir and migrates its
 // schema to the current version.
 func Open(ctx context.Context, opts Options) (*Store, error) {
@@ -85,15 +98,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 	// synchronous=NORMAL in WAL mode never corrupts the file; a power cut may
 	// lose the last transactions, a killed process loses nothing committed.
+	// temp_store keeps the sorts and groupings of facets in memory.
 	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_synchronous=NORMAL", busyTimeoutMS) +
-		// Searches read many small pages: a bigger page cache and
-		// memory-mapped reads avoid a read syscall per page, which profiles
-		// showed as a third of search time. temp_store keeps the sorts and
-		// groupings of facets in memory.
-		"&_pragma=cache_size(-16000)&_pragma=mmap_size(268435456)&_pragma=temp_store(MEMORY)"
+		"&_pragma=cache_size(-16000)&_pragma=temp_store(MEMORY)"
 	// BEGIN IMMEDIATE takes the write lock up front, so a transaction never
 	// fails half-way with SQLITE_BUSY when it upgrades from read to write.
-	writer, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_txlock=immediate")
+	// The writer maps nothing: what it reads (index pages to insert into,
+	// FTS segments to merge) is spread over the whole file, and a mapping
+	// kept every page it ever touched resident, hundreds of MB in a feed
+	// cycle (BENCHMARKS.md), where its 16 MB page cache bounds it.
+	writer, err := sql.Open("sqlite", path+"?"+common+"&_pragma=mmap_size(0)&_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
 	}
@@ -106,7 +120,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
 	}
 
-	reader, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
+	// Searches read many small pages: memory-mapped reads avoid a read
+	// syscall per page, which profiles showed as a third of search time.
+	// Each connection maps the file apart, so a page read by all readers
+	// counts that many times in RSS.
+	reader, err := sql.Open("sqlite", path+"?"+common+fmt.Sprintf("&_pragma=mmap_size(%d)", readerMmapBytes)+"&_query_only=1")
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
@@ -122,8 +140,22 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		reader.Close()
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
 	}
+	known, err := reader.PrepareContext(ctx, knownURLsSQL)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("disk: open %s: %w", path, err)
+	}
+	saveState, err := writer.PrepareContext(ctx, saveStateSQL)
+	if err != nil {
+		known.Close()
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("disk: open %s: %w", path, err)
+	}
 	log.Debug("index opened", "path", path)
-	return &Store{path: path, log: log, writer: writer, reader: reader}, nil
+	return &Store{path: path, log: log, writer: writer, reader: reader, stories: newStoryIndex(),
+		known: known, saveState: saveState}, nil
 }
 
 // Close closes the database. Committed writes are already durable; closing the
@@ -134,7 +166,7 @@ func (s *Store) Close() error {
 	if _, err := s.writer.Exec("PRAGMA optimize"); err != nil {
 		s.log.Warn("index optimize failed", "err", err)
 	}
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.known.Close(), s.saveState.Close(), s.reader.Close(), s.writer.Close())
 }
 
 // Stats describes what the index holds.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minewatch/minewatch/classify/textnorm"
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/news"
 )
@@ -16,6 +17,8 @@ import (
 // ErrNoMessageID rejects an outbox message without an ID: the ID is what
 // makes sending idempotent.
 var ErrNoMessageID = errors.New("disk: message has no id")
+
+var _ index.LeaseRenewer = (*Store)(nil)
 
 // defaultMessages is MessageFilter's limit when it sets none.
 const defaultMessages = 100
@@ -44,24 +47,116 @@ func (s *Store) RecordEventAndEnqueue(ctx context.Context, ev news.Event, msgs [
 	}
 	tx, err := s.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see Open
 	if err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
+		return false, fmt.Errorf("disk: record event %s: %w", key, markFull(err))
 	}
 	defer tx.Rollback()
-	created, err := recordEvent(ctx, tx, key, ev)
+	created, err := recordAndEnqueue(ctx, tx, key, ev, msgs, args)
 	if err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
+		return false, fmt.Errorf("disk: record event %s: %w", key, markFull(err))
 	}
-	if created {
-		for i, a := range args {
-			if _, err := tx.ExecContext(ctx, insertMessage, a...); err != nil {
-				return false, fmt.Errorf("disk: record event %s: enqueue %s: %w", key, msgs[i].ID, err)
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("disk: record event %s: %w", key, markFull(err))
+	}
+	return created, nil
+}
+
+// recordAndEnqueue is RecordEventAndEnqueue inside tx; args are msgs
+// rendered by messageArgs.
+func recordAndEnqueue(ctx context.Context, tx *sql.Tx, key string, ev news.Event, msgs []news.Message, args [][]any) (bool, error) {
+	created, err := recordEvent(ctx, tx, key, ev)
+	if err != nil || !created {
+		return false, err
+	}
+	for i, a := range args {
+		if _, err := tx.ExecContext(ctx, insertMessage, a...); err != nil {
+			return false, fmt.Errorf("enqueue %s: %w", msgs[i].ID, err)
+		}
+	}
+	return true, nil
+}
+
+// PutAndRecord indexes docs as Put does and records events[i] as
+// RecordEventAndEnqueue does with msgs[i] (msgs may be nil, or shorter than
+// events), all in one write transaction. A monitor that wrote the articles
+// and then their events in two steps lost the events for good when it died
+// or hit a full disk in between: the next fetch finds the articles' URLs
+// known and never classifies them again. Here a crash or an error leaves
+// either everything or nothing, and nothing means the next fetch retries.
+//
+// Events whose FirstArticleID is a document Put rejects (PutResult.Failed)
+// are not recorded. created[i] reports whether events[i] was new.
+func (s *Store) PutAndRecord(ctx context.Context, docs []news.Document, events []news.Event, msgs [][]news.Message) (index.PutResult, []bool, error) {
+	res := index.PutResult{}
+	rows := make([]row, len(docs))
+	ok := make([]bool, len(docs))
+	for i, d := range docs {
+		r, err := encode(d)
+		if err != nil {
+			if res.Failed == nil {
+				res.Failed = map[string]error{}
+			}
+			res.Failed[d.ID] = fmt.Errorf("put %s: %w", d.ID, err)
+			continue
+		}
+		rows[i], ok[i] = r, true
+	}
+	keys := make([]string, len(events))
+	args := make([][][]any, len(events))
+	now := time.Now()
+	for i, ev := range events {
+		key, err := eventKey(ev)
+		if err != nil {
+			return index.PutResult{}, nil, fmt.Errorf("disk: put and record: event %d: %w", i, err)
+		}
+		keys[i] = key
+		if i >= len(msgs) {
+			continue
+		}
+		args[i] = make([][]any, len(msgs[i]))
+		for j, m := range msgs[i] {
+			if args[i][j], err = messageArgs(m, now); err != nil {
+				return index.PutResult{}, nil, fmt.Errorf("disk: put and record: event %s: %w", key, err)
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("disk: record event %s: %w", key, err)
+	tx, err := s.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see Open
+	if err != nil {
+		return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", markFull(err))
 	}
-	return created, nil
+	defer tx.Rollback()
+	if len(res.Failed) < len(docs) { // statements only when some document is stored
+		st, err := preparePut(ctx, tx)
+		if err != nil {
+			return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", markFull(err))
+		}
+		var toks []textnorm.Token
+		for i, d := range docs {
+			if !ok[i] {
+				continue
+			}
+			if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
+				return index.PutResult{}, nil, fmt.Errorf("disk: put %s: %w", d.ID, markFull(err))
+			}
+			res.Indexed++
+		}
+	}
+	created := make([]bool, len(events))
+	for i, ev := range events {
+		if _, rejected := res.Failed[ev.FirstArticleID]; rejected && ev.FirstArticleID != "" {
+			continue
+		}
+		var m []news.Message
+		if i < len(msgs) {
+			m = msgs[i]
+		}
+		if created[i], err = recordAndEnqueue(ctx, tx, keys[i], ev, m, args[i]); err != nil {
+			return index.PutResult{}, nil, fmt.Errorf("disk: record event %s: %w", keys[i], markFull(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", markFull(err))
+	}
+	return res, created, nil
 }
 
 // messageArgs checks m and renders it for insertMessage. A zero State is
@@ -109,7 +204,7 @@ func (s *Store) Enqueue(ctx context.Context, m news.Message) (bool, error) {
 	}
 	res, err := s.writer.ExecContext(ctx, insertMessage, args...)
 	if err != nil {
-		return false, fmt.Errorf("disk: enqueue %s: %w", m.ID, err)
+		return false, fmt.Errorf("disk: enqueue %s: %w", m.ID, markFull(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -128,7 +223,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, lease time.Duration, l
 	}
 	tx, err := s.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see Open
 	if err != nil {
-		return nil, fmt.Errorf("disk: lease: %w", err)
+		return nil, fmt.Errorf("disk: lease: %w", markFull(err))
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox
@@ -152,15 +247,44 @@ func (s *Store) Lease(ctx context.Context, now time.Time, lease time.Duration, l
 	defer upd.Close()
 	for i := range msgs {
 		if _, err := upd.ExecContext(ctx, at(next), msgs[i].ID); err != nil {
-			return nil, fmt.Errorf("disk: lease %s: %w", msgs[i].ID, err)
+			return nil, fmt.Errorf("disk: lease %s: %w", msgs[i].ID, markFull(err))
 		}
 		msgs[i].NextAttempt = fromAt(at(next))
 		msgs[i].Attempts++
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("disk: lease: %w", err)
+		return nil, fmt.Errorf("disk: lease: %w", markFull(err))
 	}
 	return msgs, nil
+}
+
+// Renew extends the lease on m to now+lease in one conditional statement:
+// only while the row still carries the lease m holds (pending, same attempts
+// and next_attempt, which Lease and Renew write), so a worker whose lease
+// ran out and was taken over, or whose message was updated, gets
+// index.ErrLeaseLost and never pushes another worker's lease around.
+func (s *Store) Renew(ctx context.Context, m news.Message, now time.Time, lease time.Duration) (news.Message, error) {
+	next := at(now.Add(lease))
+	res, err := s.writer.ExecContext(ctx, `UPDATE outbox SET next_attempt = ?
+		WHERE id = ? AND state = ? AND attempts = ? AND next_attempt = ?`,
+		next, m.ID, string(news.MessagePending), m.Attempts, at(m.NextAttempt))
+	if err != nil {
+		return m, fmt.Errorf("disk: renew lease of %s: %w", m.ID, markFull(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return m, fmt.Errorf("disk: renew lease of %s: %w", m.ID, err)
+	}
+	if n == 0 {
+		var one int
+		err := s.reader.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, m.ID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return m, fmt.Errorf("disk: renew lease of %s: %w", m.ID, index.ErrNotFound)
+		}
+		return m, fmt.Errorf("disk: renew lease of %s: %w", m.ID, index.ErrLeaseLost)
+	}
+	m.NextAttempt = fromAt(next)
+	return m, nil
 }
 
 // Update stores m's delivery state: State, Attempts, NextAttempt, Delivered
@@ -175,7 +299,7 @@ func (s *Store) Update(ctx context.Context, m news.Message) error {
 		delivered = ?, last_error = ? WHERE id = ?`,
 		string(state), m.Attempts, at(m.NextAttempt), nanos(m.Delivered), m.LastError, m.ID)
 	if err != nil {
-		return fmt.Errorf("disk: update message %s: %w", m.ID, err)
+		return fmt.Errorf("disk: update message %s: %w", m.ID, markFull(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {

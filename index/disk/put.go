@@ -305,8 +305,13 @@ func (s *Store) StoryDocuments(ctx context.Context, storyID string, limit int) (
 	return out, nil
 }
 
-// knownChunk keeps the IN lists well under SQLite's bound-parameter limit.
-const knownChunk = 400
+// knownURLsSQL answers KnownURLs in one statement whatever the number of
+// URLs: the list arrives as one JSON array, so the SQL text never changes and
+// is prepared once per connection (an IN list of n placeholders was parsed
+// and planned anew for every feed), and each URL costs two index probes.
+const knownURLsSQL = `SELECT j.value FROM json_each(?) AS j
+WHERE EXISTS (SELECT 1 FROM article_bodies WHERE url = j.value)
+	OR EXISTS (SELECT 1 FROM article_bodies WHERE canonical_url = j.value)`
 
 // KnownURLs reports, for each of urls, whether an article has it as its URL or
 // canonical URL.
@@ -315,35 +320,29 @@ func (s *Store) KnownURLs(ctx context.Context, urls []string) (map[string]bool, 
 	for _, u := range urls {
 		known[u] = false
 	}
-	for start := 0; start < len(urls); start += knownChunk {
-		chunk := urls[start:min(start+knownChunk, len(urls))]
-		marks := placeholders(len(chunk))
-		args := make([]any, 0, 2*len(chunk))
-		for _, u := range chunk {
-			args = append(args, u)
-		}
-		args = append(args, args...)
-		q := `SELECT url FROM article_bodies WHERE url IN (` + marks + `)
-			UNION SELECT canonical_url FROM article_bodies WHERE canonical_url IN (` + marks + `)`
-		rows, err := s.reader.QueryContext(ctx, q, args...)
-		if err != nil {
+	if len(urls) == 0 {
+		return known, nil
+	}
+	list, err := json.Marshal(urls)
+	if err != nil {
+		return nil, fmt.Errorf("disk: known urls: %w", err)
+	}
+	rows, err := s.known.QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("disk: known urls: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
 			return nil, fmt.Errorf("disk: known urls: %w", err)
 		}
-		for rows.Next() {
-			var u string
-			if err := rows.Scan(&u); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("disk: known urls: %w", err)
-			}
-			if _, asked := known[u]; asked {
-				known[u] = true
-			}
+		if _, asked := known[u]; asked {
+			known[u] = true
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("disk: known urls: %w", err)
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("disk: known urls: %w", err)
 	}
 	return known, nil
 }

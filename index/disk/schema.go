@@ -121,6 +121,9 @@ CREATE INDEX events_first_seen ON events(first_seen);
 	// 2: filters as FTS terms, facet columns, SimHash bands, saved searches
 	// and the outbox.
 	{sql: schemaV2, fn: rebuildDerived},
+	// 3: story_keys, the narrow change-stamped copy of the SimHashes that
+	// FindStory's in-memory index follows.
+	{sql: schemaV3},
 }
 
 // schemaV2 makes searches fast at 100,000 articles. Version 1 joined every
@@ -187,6 +190,48 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(state, next_attempt);
 CREATE INDEX outbox_created ON outbox(created);
+`
+
+// schemaV3 moves near-duplicate lookup into memory (see story.go). The
+// copy must follow writes by every process on the file, so triggers keep a
+// narrow table of (rid, simhash, first_seen) stamped with seq, which grows
+// with each change: a reader asks only for the rows stamped after the last
+// one it applied. A deleted article leaves its row with simhash 0, so the
+// deletion reaches the copies too. Triggers fire only when the hash or the
+// first sighting really changes, so re-Puts by reclassification write
+// nothing here. The band indexes of version 2 served the SQL lookup and only
+// cost writes now.
+const schemaV3 = `
+CREATE TABLE story_keys (
+	rid        INTEGER PRIMARY KEY, -- articles.rid
+	simhash    INTEGER NOT NULL,
+	first_seen INTEGER,
+	seq        INTEGER NOT NULL     -- order of the row's last change
+);
+CREATE INDEX story_keys_seq ON story_keys(seq);
+INSERT INTO story_keys (rid, simhash, first_seen, seq) SELECT rid, simhash, first_seen, rid FROM articles;
+
+CREATE TRIGGER articles_story_insert AFTER INSERT ON articles BEGIN
+	INSERT INTO story_keys (rid, simhash, first_seen, seq)
+	VALUES (new.rid, new.simhash, new.first_seen, (SELECT coalesce(max(seq), 0) + 1 FROM story_keys))
+	ON CONFLICT (rid) DO UPDATE SET simhash = excluded.simhash, first_seen = excluded.first_seen, seq = excluded.seq;
+END;
+CREATE TRIGGER articles_story_update AFTER UPDATE OF rid, simhash, first_seen ON articles
+WHEN old.rid IS NOT new.rid OR old.simhash IS NOT new.simhash OR old.first_seen IS NOT new.first_seen BEGIN
+	UPDATE story_keys SET simhash = 0, seq = (SELECT max(seq) + 1 FROM story_keys)
+	WHERE rid = old.rid AND old.rid IS NOT new.rid;
+	INSERT INTO story_keys (rid, simhash, first_seen, seq)
+	VALUES (new.rid, new.simhash, new.first_seen, (SELECT coalesce(max(seq), 0) + 1 FROM story_keys))
+	ON CONFLICT (rid) DO UPDATE SET simhash = excluded.simhash, first_seen = excluded.first_seen, seq = excluded.seq;
+END;
+CREATE TRIGGER articles_story_delete AFTER DELETE ON articles BEGIN
+	UPDATE story_keys SET simhash = 0, seq = (SELECT max(seq) + 1 FROM story_keys) WHERE rid = old.rid;
+END;
+
+DROP INDEX articles_band0;
+DROP INDEX articles_band1;
+DROP INDEX articles_band2;
+DROP INDEX articles_band3;
 `
 
 // SchemaVersion is the schema version this package writes.

@@ -73,10 +73,11 @@ type compiled struct {
 	// since and until are the date window in Unix nanoseconds, MinInt64
 	// and MaxInt64 when open.
 	since, until int64
+	noSnippets   bool
 }
 
 func compileSearch(q index.Query) (*compiled, error) {
-	c := &compiled{limit: q.Limit, sort: q.Sort, fp: fingerprint(q)}
+	c := &compiled{limit: q.Limit, sort: q.Sort, fp: fingerprint(q), noSnippets: q.NoSnippets}
 	if c.limit <= 0 {
 		c.limit = defaultLimit
 	}
@@ -568,11 +569,11 @@ func (c *compiled) fill(ctx context.Context, tx *sql.Tx, page []pageRow, offset 
 		if !ok {
 			return fmt.Errorf("article %d vanished inside a read transaction", r.rid)
 		}
-		hits.Docs = append(hits.Docs, index.Hit{
-			Document: d,
-			Score:    r.score,
-			Snippet:  snippet(searchText(d.Summary, d.Text), c.words),
-		})
+		h := index.Hit{Document: d, Score: r.score}
+		if !c.noSnippets {
+			h.Snippet = snippet(searchText(d.Summary, d.Text), c.words)
+		}
+		hits.Docs = append(hits.Docs, h)
 	}
 	if more {
 		last := page[len(page)-1]

@@ -13,6 +13,8 @@ import (
 	"github.com/minewatch/minewatch/news"
 )
 
+var _ index.LeaseRenewer = (*Store)(nil)
+
 // messageDoc is an outbox message. Times are pointers without omitempty so
 // a partial update (Update) clears a time set before.
 type messageDoc struct {
@@ -192,6 +194,48 @@ func (s *Store) Lease(ctx context.Context, now time.Time, lease time.Duration, l
 		}
 	}
 	return out, nil
+}
+
+// Renew extends the lease on msg to now+lease. It reads the stored copy and
+// writes it back conditionally on that read (if_seq_no/if_primary_term), and
+// only while the copy still carries the lease msg holds (pending, same
+// attempts and next_attempt): a worker whose lease ran out and was taken over
+// learns it here, and a renewal racing a new lease loses with 409.
+func (s *Store) Renew(ctx context.Context, msg news.Message, now time.Time, lease time.Duration) (news.Message, error) {
+	path := "/" + pathEscape(s.names.outbox) + "/_doc/" + pathEscape(msg.ID)
+	var cur struct {
+		SeqNo       int64      `json:"_seq_no"`
+		PrimaryTerm int64      `json:"_primary_term"`
+		Source      messageDoc `json:"_source"`
+	}
+	err := s.do(ctx, http.MethodGet, path, nil, nil, &cur)
+	if isStatus(err, http.StatusNotFound) || isType(err, "index_not_found_exception") {
+		return msg, fmt.Errorf("elastic: renew lease of %s: %w", msg.ID, index.ErrNotFound)
+	}
+	if err != nil {
+		return msg, fmt.Errorf("elastic: renew lease of %s: %w", msg.ID, err)
+	}
+	d := cur.Source
+	if d.State != string(news.MessagePending) || d.Attempts != msg.Attempts || !utc(d.NextAttempt).Equal(msg.NextAttempt) {
+		return msg, fmt.Errorf("elastic: renew lease of %s: %w", msg.ID, index.ErrLeaseLost)
+	}
+	next := now.Add(lease).UTC()
+	d.NextAttempt = &next
+	q := s.refreshParam()
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("if_seq_no", strconv.FormatInt(cur.SeqNo, 10))
+	q.Set("if_primary_term", strconv.FormatInt(cur.PrimaryTerm, 10))
+	err = s.do(ctx, http.MethodPut, path, q, d, nil)
+	if isStatus(err, http.StatusConflict) {
+		return msg, fmt.Errorf("elastic: renew lease of %s: %w", msg.ID, index.ErrLeaseLost)
+	}
+	if err != nil {
+		return msg, fmt.Errorf("elastic: renew lease of %s: %w", msg.ID, err)
+	}
+	msg.NextAttempt = next
+	return msg, nil
 }
 
 // Update stores a message's state after a delivery attempt; ErrNotFound for

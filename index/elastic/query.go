@@ -263,14 +263,16 @@ func buildSearch(q index.Query) (request, error) {
 		"size":             r.limit,
 		"sort":             sort,
 		"track_total_hits": true,
-		"highlight": m{
+	}
+	if !q.NoSnippets {
+		body["highlight"] = m{
 			"type":                "unified",
 			"pre_tags":            []string{matchStart},
 			"post_tags":           []string{matchEnd},
 			"fragment_size":       snippetLen,
 			"number_of_fragments": 1,
 			"fields":              m{fieldBody: m{}, fieldTitle: m{"number_of_fragments": 0}},
-		},
+		}
 	}
 	if q.Cursor != "" {
 		after, err := decodeCursor(q.Cursor, r.fingerprint)

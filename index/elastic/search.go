@@ -83,7 +83,9 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Hits, error) {
 		if h.Score != nil {
 			hit.Score = *h.Score
 		}
-		hit.Snippet = snippet(h.Highlight, h.Source)
+		if !q.NoSnippets {
+			hit.Snippet = snippet(h.Highlight, h.Source)
+		}
 		hits.Docs = append(hits.Docs, hit)
 	}
 	if n := len(res.Hits.Hits); n == r.limit && n > 0 {

@@ -21,7 +21,7 @@ import (
 // Run tests a backend against the index contract. newStore returns a fresh,
 // empty store for each subtest and arranges its Close (t.Cleanup). When the
 // store also implements index.StateStore, index.EventStore, index.URLChecker,
-// index.SearchSaver, index.StoryFinder or index.Outbox, those contracts are
+// index.SearchSaver, index.StoryFinder, index.Outbox or index.LeaseRenewer, those contracts are
 // tested too; the others' subtests skip.
 func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	t.Helper()
@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 		{"OutboxLeaseExclusive", testLeaseExclusive},
 		{"OutboxLeaseExpiry", testLeaseExpiry},
 		{"OutboxUpdateMessages", testUpdateMessages},
+		{"OutboxLeaseRenew", testLeaseRenew},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -563,6 +564,17 @@ func testSnippets(t *testing.T, s index.Store) {
 	h := search(t, s, index.Query{Sources: []string{"dw"}})
 	if len(h.Docs) != 1 || len(h.Docs[0].Snippet) == 0 || !strings.HasPrefix(h.Docs[0].Snippet[0].Text, "Die norwegische") {
 		t.Errorf("snippet without query = %+v", h.Docs)
+	}
+	// NoSnippets: the same hits, no snippets.
+	with := search(t, s, index.Query{Text: "ottawa"})
+	without := search(t, s, index.Query{Text: "ottawa", NoSnippets: true})
+	if with.Total == 0 || without.Total != with.Total || len(without.Docs) != len(with.Docs) {
+		t.Fatalf("NoSnippets changed the hits: %d/%d, want %d/%d", without.Total, len(without.Docs), with.Total, len(with.Docs))
+	}
+	for i, h := range without.Docs {
+		if h.ID != with.Docs[i].ID || len(h.Snippet) != 0 {
+			t.Errorf("NoSnippets hit %d = %s with %d snippet pieces, want %s with none", i, h.ID, len(h.Snippet), with.Docs[i].ID)
+		}
 	}
 }
 

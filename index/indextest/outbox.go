@@ -302,3 +302,93 @@ func testUpdateMessages(t *testing.T, s index.Store) {
 		t.Errorf("Update unknown: err = %v, want ErrNotFound", err)
 	}
 }
+
+func testLeaseRenew(t *testing.T, s index.Store) {
+	ob := outboxOf(t, s)
+	rn, ok := s.(index.LeaseRenewer)
+	if !ok {
+		t.Skip("store does not implement index.LeaseRenewer")
+	}
+	ctx := context.Background()
+	m := alert(withdrawal(), "baltic", "webhook-1", base)
+	if _, err := ob.Enqueue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	leaseAt := func(now time.Time, lease time.Duration) []news.Message {
+		t.Helper()
+		got, err := ob.Lease(ctx, now, lease, 10)
+		if err != nil {
+			t.Fatalf("Lease(%v): %v", now, err)
+		}
+		return got
+	}
+	got := leaseAt(base, time.Minute)
+	if len(got) != 1 {
+		t.Fatalf("Lease = %v, want %s", ids(got), m.ID)
+	}
+	first := got[0]
+
+	// The holder renews before the lease runs out: nobody else gets it
+	// where the first lease would have run out, and no attempt is counted.
+	renewed, err := rn.Renew(ctx, first, base.Add(30*time.Second), time.Minute)
+	if err != nil {
+		t.Fatalf("Renew: %v", err)
+	}
+	if want := base.Add(90 * time.Second); !renewed.NextAttempt.Equal(want) || renewed.Attempts != 1 {
+		t.Fatalf("renewed: next %v attempts %d; want %v and 1", renewed.NextAttempt, renewed.Attempts, want)
+	}
+	if got := leaseAt(base.Add(70*time.Second), time.Minute); len(got) != 0 {
+		t.Fatalf("Lease during a renewed lease = %v, want none", ids(got))
+	}
+	stored := messages(t, ob, index.MessageFilter{})
+	if len(stored) != 1 || stored[0].Attempts != 1 || !stored[0].NextAttempt.Equal(renewed.NextAttempt) {
+		t.Fatalf("stored after renew = %+v", stored)
+	}
+	// Renewing with the copy from before the renewal is renewing a lease
+	// that is no longer the one stored.
+	if _, err := rn.Renew(ctx, first, base.Add(40*time.Second), time.Minute); !errors.Is(err, index.ErrLeaseLost) {
+		t.Errorf("Renew with a stale copy: err = %v, want ErrLeaseLost", err)
+	}
+
+	// The holder stalls past its lease; another worker takes the message.
+	got = leaseAt(base.Add(90*time.Second), time.Minute)
+	if len(got) != 1 || got[0].Attempts != 2 {
+		t.Fatalf("Lease after the renewed lease ran out = %+v, want the message at attempt 2", got)
+	}
+	second := got[0]
+	if _, err := rn.Renew(ctx, renewed, base.Add(95*time.Second), time.Minute); !errors.Is(err, index.ErrLeaseLost) {
+		t.Errorf("Renew by the worker that lost the lease: err = %v, want ErrLeaseLost", err)
+	}
+	if got := leaseAt(base.Add(100*time.Second), time.Minute); len(got) != 0 {
+		t.Fatalf("the lost holder's renewal attempt freed the message: leased %v", ids(got))
+	}
+	if second, err = rn.Renew(ctx, second, base.Add(100*time.Second), time.Minute); err != nil {
+		t.Fatalf("Renew by the new holder: %v", err)
+	}
+
+	// Once the holder stored the outcome, the lease is over.
+	retry := second
+	retry.LastError, retry.NextAttempt = "503", base.Add(time.Hour)
+	if err := ob.Update(ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rn.Renew(ctx, second, base.Add(110*time.Second), time.Minute); !errors.Is(err, index.ErrLeaseLost) {
+		t.Errorf("Renew after a retry was scheduled: err = %v, want ErrLeaseLost", err)
+	}
+	done := retry
+	done.State, done.Delivered = news.MessageDelivered, base.Add(2*time.Minute)
+	if err := ob.Update(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rn.Renew(ctx, done, base.Add(3*time.Minute), time.Minute); !errors.Is(err, index.ErrLeaseLost) {
+		t.Errorf("Renew of a delivered message: err = %v, want ErrLeaseLost", err)
+	}
+	if got := messages(t, ob, index.MessageFilter{}); len(got) != 1 || got[0].State != news.MessageDelivered {
+		t.Errorf("stored after renewals = %+v, want the message delivered", got)
+	}
+
+	unknown := digest("nobody", "2025-11-30", base)
+	if _, err := rn.Renew(ctx, unknown, base, time.Minute); !errors.Is(err, index.ErrNotFound) {
+		t.Errorf("Renew unknown: err = %v, want ErrNotFound", err)
+	}
+}
