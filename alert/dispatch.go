@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,9 +56,16 @@ type DispatcherOptions struct {
 	HTTP    *http.Client // nil: a client with a 15s timeout
 	BaseURL string       // web.base_url, for links to the article page
 
-	Lease       time.Duration // how long a leased message is ours; 0 means 2m
-	Batch       int           // messages leased at once; 0 means 32
-	Parallel    int           // deliveries at once; 0 means 4
+	// Lease is how long a leased message is ours before another worker may
+	// take it. When Queue is an index.LeaseRenewer (both backends are) the
+	// lease is renewed every Lease/3 while an attempt runs, so it can be
+	// short and a crashed process's messages come back soon: 0 means 20s.
+	// Otherwise it must outlast the longest attempt (an SMTP send with its
+	// retries takes minutes): 0 means 5m. Either way an attempt whose lease
+	// could not be kept is cancelled before the lease runs out.
+	Lease       time.Duration
+	Batch       int           // messages handled per RunOnce; 0 means 32
+	Parallel    int           // deliveries at once, each worker leasing one message at a time; 0 means 4
 	Tick        time.Duration // polling for retries and other processes' messages; 0 means 15s
 	MaxAttempts int           // then the message expires; 0 means 12
 	MaxAge      time.Duration // since Created, then it expires; 0 means 72h
@@ -70,6 +78,18 @@ type DispatcherOptions struct {
 	// and minewatch_outbox_pending; nil registers nothing.
 	Registerer prometheus.Registerer
 }
+
+// Default leases: renewed while an attempt runs, or fixed for an outbox that
+// cannot renew (see DispatcherOptions.Lease).
+const (
+	DefaultLease      = 20 * time.Second
+	DefaultFixedLease = 5 * time.Minute
+)
+
+// errLeaseExpiring cancels an attempt whose lease could not be renewed in
+// time: going on would risk a second worker delivering the same message at
+// the same moment.
+var errLeaseExpiring = errors.New("alert: lease about to run out without renewal")
 
 // Delivery outcomes, the outcome label of minewatch_alert_deliveries_total.
 const (
@@ -149,7 +169,11 @@ func NewDispatcher(opts DispatcherOptions) (*Dispatcher, error) {
 			*p = v
 		}
 	}
-	def(&opts.Lease, 2*time.Minute)
+	if _, ok := opts.Queue.(index.LeaseRenewer); ok {
+		def(&opts.Lease, DefaultLease)
+	} else {
+		def(&opts.Lease, DefaultFixedLease)
+	}
 	def(&opts.Tick, 15*time.Second)
 	def(&opts.MaxAge, 72*time.Hour)
 	def(&opts.Backoff, 30*time.Second)
@@ -206,14 +230,43 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				break
 			}
 		}
-		d.updatePending(ctx)
+		wake := time.NewTimer(d.nextWake(ctx))
 		select {
 		case <-ctx.Done():
+			wake.Stop()
 			return nil
 		case <-d.kick:
 		case <-t.C:
+		case <-wake.C:
 		}
+		wake.Stop()
 	}
+}
+
+// minWake keeps Run from spinning on a message that is due but that
+// another worker holds.
+const minWake = time.Second
+
+// nextWake updates the pending gauge and says how long Run may sleep: until
+// the earliest pending message's NextAttempt (a retry, a cooldown's end, or
+// the lease of a crashed process running out) when that comes before the
+// next tick, so those go out on time rather than up to a tick late.
+func (d *Dispatcher) nextWake(ctx context.Context) time.Duration {
+	if ctx.Err() != nil {
+		return d.opts.Tick
+	}
+	msgs, err := d.opts.Queue.Messages(ctx, index.MessageFilter{States: []news.MessageState{news.MessagePending}, Limit: pendingLimit})
+	if err != nil {
+		d.log.Warn("cannot list pending messages", "error", err)
+		return d.opts.Tick
+	}
+	d.m.pending.Set(float64(len(msgs)))
+	now := d.opts.Now()
+	wait := d.opts.Tick
+	for _, m := range msgs {
+		wait = min(wait, max(m.NextAttempt.Sub(now), minWake))
+	}
+	return wait
 }
 
 // loadFirings seeds the cooldowns from the outbox's delivered alerts, so a
@@ -245,30 +298,43 @@ func (d *Dispatcher) anyCooldown() bool {
 	return false
 }
 
-// RunOnce leases one batch of due messages, delivers them and records each
-// outcome. It returns how many it leased.
+// RunOnce delivers up to Batch due messages, Parallel at a time, and records
+// each outcome. It returns how many it leased. Each worker leases one
+// message when it is free to send it, never a batch ahead: a message leased
+// but waiting for a worker would, if the process died, wait out its lease
+// for nothing.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	now := d.opts.Now()
-	msgs, err := d.opts.Queue.Lease(ctx, now, d.opts.Lease, d.opts.Batch)
-	if err != nil {
-		return 0, fmt.Errorf("lease outbox: %w", err)
-	}
-	var g errgroup.Group
-	g.SetLimit(d.opts.Parallel)
-	for _, m := range msgs {
+	var (
+		slots  atomic.Int64 // messages this round may still take
+		leased atomic.Int64
+		g      errgroup.Group
+	)
+	slots.Store(int64(d.opts.Batch))
+	for range d.opts.Parallel {
 		g.Go(func() error {
-			d.handle(ctx, m)
+			for ctx.Err() == nil && slots.Add(-1) >= 0 {
+				start := time.Now() // the lease runs from here, in this process's own time
+				msgs, err := d.opts.Queue.Lease(ctx, d.opts.Now(), d.opts.Lease, 1)
+				if err != nil {
+					return fmt.Errorf("lease outbox: %w", err)
+				}
+				if len(msgs) == 0 {
+					return nil
+				}
+				leased.Add(1)
+				d.handle(ctx, msgs[0], start)
+			}
 			return nil
 		})
 	}
-	_ = g.Wait()
-	return len(msgs), nil
+	err := g.Wait()
+	return int(leased.Load()), err
 }
 
-// handle delivers one leased message and stores the outcome. The store write
-// runs on a context that outlives a shutdown, so a delivered message is not
-// left to be sent again because the process was asked to stop.
-func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
+// handle delivers one message leased at start and stores the outcome. The
+// store write runs on a context that outlives a shutdown, so a delivered
+// message is not left to be sent again because the process was asked to stop.
+func (d *Dispatcher) handle(ctx context.Context, m news.Message, start time.Time) {
 	store, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if until, wait := d.cooldown(m); wait {
@@ -282,10 +348,19 @@ func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
 		return
 	}
 	d.log.Debug("delivering message", "message", m.ID, "attempt", m.Attempts)
-	err := d.Deliver(ctx, m)
+	actx, held := d.holdLease(ctx, m, start)
+	err := d.Deliver(actx, m)
+	m, lost := held()
 	now := d.opts.Now()
 	outcome := OutcomeRetry
 	switch {
+	case err != nil && lost != nil:
+		// Another worker may hold the message now; storing our outcome
+		// would overwrite its lease. If it does not, ours runs out and the
+		// message is retried.
+		d.m.deliveries.WithLabelValues(d.channelKind(m), OutcomeRetry).Inc()
+		d.log.Warn("delivery stopped: lease lost", "message", m.ID, "attempts", m.Attempts, "lease", lost, "error", err)
+		return
 	case err == nil:
 		outcome = OutcomeDelivered
 		m.State, m.Delivered, m.LastError = news.MessageDelivered, now, ""
@@ -315,17 +390,70 @@ func (d *Dispatcher) handle(ctx context.Context, m news.Message) {
 // this shows as the limit, which is alarm enough.
 const pendingLimit = 10000
 
-// updatePending sets the pending gauge from the outbox.
-func (d *Dispatcher) updatePending(ctx context.Context) {
-	if d.opts.Registerer == nil || ctx.Err() != nil {
-		return
+// holdLease keeps m's lease, taken at start (this process's clock), while
+// an attempt runs: it renews the lease every Lease/3 when the queue can,
+// and cancels the returned context before the lease could run out
+// unrenewed (with a quarter of it to spare for store latency and clock
+// differences between workers), so no two workers ever deliver one message
+// at once. held stops it and returns m as last renewed, and a non-nil
+// error when the lease was lost or was about to be.
+func (d *Dispatcher) holdLease(ctx context.Context, m news.Message, start time.Time) (context.Context, func() (news.Message, error)) {
+	actx, cancel := context.WithCancelCause(ctx)
+	stop, done := make(chan struct{}), make(chan struct{})
+	var lost error
+	renewer, canRenew := d.opts.Queue.(index.LeaseRenewer)
+	lease := d.opts.Lease
+	every, spare := lease/3, lease/4
+	go func() {
+		defer close(done)
+		deadline := start.Add(lease - spare)
+		nextRenew := start.Add(every)
+		for {
+			wait := time.Until(deadline)
+			if canRenew {
+				wait = min(wait, time.Until(nextRenew))
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-stop:
+				t.Stop()
+				return
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			if !time.Now().Before(deadline) {
+				lost = errLeaseExpiring
+				cancel(lost)
+				return
+			}
+			began := time.Now()
+			rctx, rcancel := context.WithDeadline(ctx, deadline)
+			renewed, err := renewer.Renew(rctx, m, d.opts.Now(), lease)
+			rcancel()
+			switch {
+			case err == nil:
+				m = renewed
+				deadline, nextRenew = began.Add(lease-spare), began.Add(every)
+			case errors.Is(err, index.ErrLeaseLost) || errors.Is(err, index.ErrNotFound):
+				lost = err
+				cancel(lost)
+				return
+			default:
+				// The store may be briefly busy: try again soon, until the
+				// deadline gives up on the attempt.
+				d.log.Warn("cannot renew lease, will retry", "message", m.ID, "error", err)
+				nextRenew = time.Now().Add(every / 4)
+			}
+		}
+	}()
+	return actx, func() (news.Message, error) {
+		close(stop)
+		<-done
+		cancel(nil)
+		return m, lost
 	}
-	msgs, err := d.opts.Queue.Messages(ctx, index.MessageFilter{States: []news.MessageState{news.MessagePending}, Limit: pendingLimit})
-	if err != nil {
-		d.log.Warn("cannot count pending messages", "error", err)
-		return
-	}
-	d.m.pending.Set(float64(len(msgs)))
 }
 
 // channelKind is the channel label of a message: the kind of its channel,

@@ -25,7 +25,7 @@ func TestDeliveryMetrics(t *testing.T) {
 	record(t, e, store, event("LT", news.ActionWithdrawVote, news.TreatyCCM))
 	record(t, e, store, event("LV", news.ActionWithdrawVote, news.TreatyOttawa))
 
-	d.updatePending(t.Context())
+	d.nextWake(t.Context())
 	if got := testutil.ToFloat64(d.m.pending); got != 2 {
 		t.Errorf("pending = %v before any round, want 2", got)
 	}
@@ -36,7 +36,7 @@ func TestDeliveryMetrics(t *testing.T) {
 	if _, err := d.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	d.updatePending(t.Context())
+	d.nextWake(t.Context())
 
 	tests := []struct {
 		outcome string

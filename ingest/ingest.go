@@ -27,6 +27,7 @@ import (
 	"github.com/minewatch/minewatch/ingest/feed"
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/redact"
 )
 
 // Defaults for the zero values of Options.
@@ -138,6 +139,13 @@ type candidate struct {
 // permanent redirect moved it), else src.URL. An error means the source as a
 // whole failed; a failed item only adds to Result.ItemErrors.
 func (in *Ingester) Collect(ctx context.Context, src news.Source, st news.SourceState, known index.URLChecker) (Result, error) {
+	res, err := in.collect(ctx, src, st, known)
+	// The error quotes the source's URL, which may carry its API key; the
+	// monitor logs it and keeps it as the source's last error.
+	return res, redact.Error(err)
+}
+
+func (in *Ingester) collect(ctx context.Context, src news.Source, st news.SourceState, known index.URLChecker) (Result, error) {
 	if in.fetcherErr != nil {
 		return Result{}, fmt.Errorf("collect %s: %w", src.ID, in.fetcherErr)
 	}
@@ -183,7 +191,8 @@ func (in *Ingester) CollectPushed(ctx context.Context, src news.Source, body []b
 		return Result{}, fmt.Errorf("push for %s: %w %q (only feeds are pushed)", src.ID, ErrUnknownKind, src.Kind)
 	}
 	resp := &fetch.Response{URL: src.URL, Status: 200, Body: body, ContentType: contentType}
-	return in.process(ctx, src, resp, known, Result{}, in.now())
+	res, err := in.process(ctx, src, resp, known, Result{}, in.now())
+	return res, redact.Error(err)
 }
 
 // process turns a fetched (or pushed) body into new articles.
@@ -259,8 +268,13 @@ func (in *Ingester) process(ctx context.Context, src news.Source, resp *fetch.Re
 		}
 		res.Articles = append(res.Articles, a)
 	}
-	in.log.Debug("collected", "source", src.ID, "url", resp.URL, "items", res.Items,
+	in.log.Debug("collected", "source", src.ID, "url", redact.URL(resp.URL), "items", res.Items,
 		"new", len(res.Articles), "item_errors", len(res.ItemErrors))
+	// Item errors quote the feed's and the pages' URLs, which may carry an
+	// API key; the monitor logs them.
+	for i, e := range res.ItemErrors {
+		res.ItemErrors[i] = redact.Error(e)
+	}
 	return res, nil
 }
 
@@ -610,7 +624,7 @@ func (in *Ingester) article(src news.Source, c candidate, p *fetchedPage, now ti
 		a.Language = normLang(extract.DetectLanguage(a.Title + "\n\n" + a.Text))
 	}
 	if clipFields(&a) {
-		in.log.Info("item text over the per-item cap was cut", "source", src.ID, "url", c.url,
+		in.log.Info("item text over the per-item cap was cut", "source", src.ID, "url", redact.URL(c.url),
 			"title_max", maxTitleBytes, "summary_max", maxSummaryBytes, "text_max", maxTextBytes)
 	}
 	a.ID = news.ArticleID(a.CanonicalURL)

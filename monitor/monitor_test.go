@@ -362,8 +362,7 @@ type panickyCollector struct {
 
 func (c *panickyCollector) Collect(ctx context.Context, src news.Source, st news.SourceState, known index.URLChecker) (ingest.Result, error) {
 	if src.ID == c.bad {
-		var m map[string]int
-		m["boom"]++ // a parser bug on hostile input
+		panic("index out of range [11] with length 9") // a parser bug on hostile input
 	}
 	return c.fakeCollector.Collect(ctx, src, st, known)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/redact"
 )
 
 // Defaults for the zero values of Options.
@@ -219,6 +220,10 @@ var errAttemptTimeout = errors.New("timed out")
 func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	start := f.now()
 	resp, attempts, err := f.fetch(ctx, req)
+	// Errors quote the URL, and a source's URL may carry its API key:
+	// whatever leaves here (logs, the source's last error on the web page)
+	// shows it redacted.
+	err = redact.Error(err)
 	attrs := []slog.Attr{
 		slog.String("url", redacted(req.URL)),
 		slog.Duration("duration", f.now().Sub(start)),
@@ -235,7 +240,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.Status), slog.Int("bytes", len(resp.Body)))
 		if resp.URL != req.URL {
-			attrs = append(attrs, slog.String("final_url", resp.URL))
+			attrs = append(attrs, slog.String("final_url", redacted(resp.URL)))
 		}
 	}
 	if attempts > 1 {
@@ -295,21 +300,17 @@ func (f *Fetcher) fetch(ctx context.Context, req Request) (*Response, int, error
 			}
 			wait = max(wait, se.RetryAfter)
 		}
-		f.log.LogAttrs(ctx, slog.LevelDebug, "fetch retry", slog.String("url", req.URL),
-			slog.Duration("wait", wait), slog.Any("error", err))
+		f.log.LogAttrs(ctx, slog.LevelDebug, "fetch retry", slog.String("url", redacted(req.URL)),
+			slog.Duration("wait", wait), slog.Any("error", redact.Error(err)))
 		if serr := f.sleep(ctx, wait); serr != nil {
 			return nil, attempt + 1, errors.Join(err, serr)
 		}
 	}
 }
 
-// redacted is raw with any password replaced by "xxxxx", for logs.
-func redacted(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return raw
-}
+// redacted is raw with its credentials (userinfo, API keys in the query)
+// masked, for logs and errors.
+func redacted(raw string) string { return redact.URL(raw) }
 
 // backoff is exponential with "equal jitter": half fixed, half random, so
 // retries spread out but never come immediately.
