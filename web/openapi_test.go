@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"strconv"
@@ -126,22 +127,83 @@ func jsonType(v any) string {
 }
 
 type openAPIDocument struct {
-	OpenAPI string `json:"openapi"`
-	Paths   map[string]map[string]struct {
+	OpenAPI  string                `json:"openapi"`
+	Security []map[string][]string `json:"security"`
+	Paths    map[string]map[string]struct {
 		Parameters []struct {
 			Name     string `json:"name"`
 			In       string `json:"in"`
 			Required bool   `json:"required"`
 		} `json:"parameters"`
-		Responses map[string]struct {
+		Security    []map[string][]string `json:"security"`
+		RequestBody *struct {
 			Content map[string]struct {
 				Schema map[string]any `json:"schema"`
 			} `json:"content"`
-		} `json:"responses"`
+		} `json:"requestBody"`
+		Responses map[string]openAPIResponse `json:"responses"`
 	} `json:"paths"`
 	Components struct {
-		Schemas map[string]any `json:"schemas"`
+		Schemas         map[string]any             `json:"schemas"`
+		Responses       map[string]openAPIResponse `json:"responses"`
+		SecuritySchemes map[string]struct {
+			Type   string `json:"type"`
+			Scheme string `json:"scheme"`
+			In     string `json:"in"`
+			Name   string `json:"name"`
+		} `json:"securitySchemes"`
 	} `json:"components"`
+}
+
+type openAPIResponse struct {
+	Ref     string         `json:"$ref"`
+	Headers map[string]any `json:"headers"`
+	Content map[string]struct {
+		Schema map[string]any `json:"schema"`
+	} `json:"content"`
+}
+
+// response returns the documented response of method on route for status,
+// with a $ref to components/responses resolved.
+func (doc openAPIDocument) response(route, method string, status int) (openAPIResponse, bool) {
+	r, ok := doc.Paths[route][method].Responses[strconv.Itoa(status)]
+	if !ok {
+		return r, false
+	}
+	if r.Ref != "" {
+		r, ok = doc.Components.Responses[strings.TrimPrefix(r.Ref, "#/components/responses/")]
+	}
+	return r, ok
+}
+
+// checkResponse checks that the status and content type of an answer are
+// documented for method on route and that its JSON body fits the schema.
+func (doc openAPIDocument) checkResponse(t *testing.T, route, method string, status int, header http.Header, body string) {
+	t.Helper()
+	resp, ok := doc.response(route, method, status)
+	if !ok {
+		t.Fatalf("status %d of %s %s is not documented", status, strings.ToUpper(method), route)
+	}
+	for name := range resp.Headers {
+		if header.Get(name) == "" {
+			t.Errorf("%s %s %d: documented header %s missing", strings.ToUpper(method), route, status, name)
+		}
+	}
+	ct, _, _ := strings.Cut(header.Get("Content-Type"), ";")
+	media, ok := resp.Content[ct]
+	if !ok {
+		t.Fatalf("content type %s of %s %s %d is not documented", ct, strings.ToUpper(method), route, status)
+	}
+	if ct == "text/html" {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	for _, e := range (schemaChecker{schemas: doc.Components.Schemas}).check("$", media.Schema, v) {
+		t.Error(e)
+	}
 }
 
 // TestOpenAPI walks every route in the document, calls it on a server with
@@ -164,10 +226,10 @@ func TestOpenAPI(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
 		t.Errorf("openapi %q", doc.OpenAPI)
 	}
-	chk := schemaChecker{schemas: doc.Components.Schemas}
 	pathArgs := map[string]string{"id": "a1b2c3", "country": "PL"}
 	// Every API route the server has must be documented.
-	for _, route := range []string{"/api/search", "/api/articles/{id}", "/api/sources", "/api/events", "/api/events/{country}", "/api/saved", "/api/export", "/api/openapi.json"} {
+	for _, route := range []string{"/api/search", "/api/articles/{id}", "/api/sources", "/api/events", "/api/events/{country}", "/api/saved", "/api/export", "/api/openapi.json",
+		"/api/admin/sources/{id}/fetch", "/api/admin/rules/test", "/api/admin/reclassify", "/api/admin/alerts/{rule}/test"} {
 		if _, ok := doc.Paths[route]; !ok {
 			t.Errorf("%s is not in the OpenAPI document", route)
 		}
@@ -177,24 +239,12 @@ func TestOpenAPI(t *testing.T) {
 		if r.status != wantStatus {
 			t.Fatalf("GET %s: status %d, want %d: %s", target, r.status, wantStatus, r.body)
 		}
-		resp, ok := doc.Paths[route]["get"].Responses[strconv.Itoa(r.status)]
-		if !ok {
-			t.Fatalf("status %d of %s is not documented", r.status, route)
-		}
-		ct, _, _ := strings.Cut(r.header.Get("Content-Type"), ";")
-		media, ok := resp.Content[ct]
-		if !ok {
-			t.Fatalf("content type %s of %s %d is not documented", ct, route, r.status)
-		}
-		var v any
-		if err := json.Unmarshal([]byte(r.body), &v); err != nil {
-			t.Fatalf("body is not JSON: %v", err)
-		}
-		for _, e := range chk.check("$", media.Schema, v) {
-			t.Error(e)
-		}
+		doc.checkResponse(t, route, "get", r.status, r.header, r.body)
 	}
 	for route, ops := range doc.Paths {
+		if strings.HasPrefix(route, "/api/admin/") || route == "/login" {
+			continue // TestOpenAPIAccess calls them, with credentials
+		}
 		if _, ok := ops["get"]; !ok {
 			t.Errorf("%s has no GET", route)
 			continue
@@ -261,4 +311,114 @@ func TestSchemaCheckerCatchesMismatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenAPIAccess calls, with logins on, every admin route as an admin
+// (documented answers and bodies), as a viewer (403) and anonymously (401),
+// every read route anonymously (401), and the login form until it is rate
+// limited (429): each answer must be documented, with its headers.
+func TestOpenAPIAccess(t *testing.T) {
+	a := newAuthServer(t, true, nil)
+	var doc openAPIDocument
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	for name, want := range map[string]string{"bearerAuth": "http/bearer", "basicAuth": "http/basic", "sessionCookie": "apiKey/cookie"} {
+		s, ok := doc.Components.SecuritySchemes[name]
+		if got := s.Type + "/" + s.Scheme + s.In; !ok || got != want {
+			t.Errorf("security scheme %s = %q, want %s", name, got, want)
+		}
+	}
+	if s, ok := doc.Components.SecuritySchemes["sessionCookie"]; ok && s.Name != sessionCookie {
+		t.Errorf("sessionCookie scheme names cookie %q, the server uses %q", s.Name, sessionCookie)
+	}
+	if len(doc.Security) == 0 {
+		t.Error("the document requires no security")
+	}
+
+	admin := map[string]string{"Authorization": "Bearer " + adminToken}
+	viewer := map[string]string{"Authorization": "Bearer " + viewerToken}
+	jsonBody := map[string]string{"Content-Type": "application/json"}
+	with := func(a, b map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range a {
+			out[k] = v
+		}
+		for k, v := range b {
+			out[k] = v
+		}
+		return out
+	}
+	tests := []struct {
+		name, method, route, target, body string
+		hdr                               map[string]string
+		status                            int
+	}{
+		{"fetch", "post", "/api/admin/sources/{id}/fetch", "/api/admin/sources/gn-pl/fetch", "", admin, 200},
+		{"fetch unknown", "post", "/api/admin/sources/{id}/fetch", "/api/admin/sources/nope/fetch", "", admin, 404},
+		{"rule test", "post", "/api/admin/rules/test", "/api/admin/rules/test", `{"query":"Ottawa","title":"t","text":"Ottawa treaty"}`, with(admin, jsonBody), 200},
+		{"rule test bad query", "post", "/api/admin/rules/test", "/api/admin/rules/test", `{"query":"((","text":"x"}`, with(admin, jsonBody), 400},
+		{"rule test no text", "post", "/api/admin/rules/test", "/api/admin/rules/test", `{"query":"x"}`, with(admin, jsonBody), 400},
+		{"reclassify status", "get", "/api/admin/reclassify", "/api/admin/reclassify", "", admin, 200},
+		{"reclassify", "post", "/api/admin/reclassify", "/api/admin/reclassify?all=true", "", admin, 202},
+		{"alert test", "post", "/api/admin/alerts/{rule}/test", "/api/admin/alerts/baltic/test?channel=webhook", "", admin, 200},
+		{"alert test unknown rule", "post", "/api/admin/alerts/{rule}/test", "/api/admin/alerts/nope/test", "", admin, 404},
+		{"viewer refused", "post", "/api/admin/reclassify", "/api/admin/reclassify", "", viewer, 403},
+		{"viewer refused status", "get", "/api/admin/reclassify", "/api/admin/reclassify", "", viewer, 403},
+		{"bad token", "post", "/api/admin/sources/{id}/fetch", "/api/admin/sources/gn-pl/fetch", "", map[string]string{"Authorization": "Bearer wrong"}, 401},
+	}
+	// Every route, admin or not, answers 401 without a credential.
+	for route, ops := range doc.Paths {
+		if route == "/login" {
+			continue
+		}
+		for method := range ops {
+			target := strings.NewReplacer("{id}", "a1b2c3", "{country}", "PL", "{rule}", "baltic").Replace(route)
+			tests = append(tests, struct {
+				name, method, route, target, body string
+				hdr                               map[string]string
+				status                            int
+			}{"anonymous " + method + " " + route, method, route, target, "", nil, 401})
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := a.do(strings.ToUpper(tc.method), tc.target, tc.body, nil, tc.hdr)
+			if rec.Code != tc.status {
+				t.Fatalf("%s %s: %d, want %d\n%s", strings.ToUpper(tc.method), tc.target, rec.Code, tc.status, rec.Body)
+			}
+			doc.checkResponse(t, tc.route, tc.method, rec.Code, rec.Header(), rec.Body.String())
+		})
+	}
+	for route, ops := range doc.Paths {
+		for method, op := range ops {
+			if strings.HasPrefix(route, "/api/admin/") {
+				if _, ok := op.Responses["403"]; !ok {
+					t.Errorf("%s %s does not document 403 for viewers", method, route)
+				}
+				if len(op.Security) == 0 || slices.ContainsFunc(op.Security, func(m map[string][]string) bool { return len(m) == 0 }) {
+					t.Errorf("%s %s must require a credential (no anonymous {} alternative)", method, route)
+				}
+			}
+		}
+	}
+
+	t.Run("login rate limit", func(t *testing.T) {
+		b := newAuthServer(t, true, nil)
+		var rec *httptest.ResponseRecorder
+		for range loginBurst + 1 {
+			rec = b.tryLogin(t, "vera", "wrong")
+			if rec.Code != http.StatusUnauthorized {
+				break
+			}
+			doc.checkResponse(t, "/login", "post", rec.Code, rec.Header(), rec.Body.String())
+		}
+		if rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("after %d failures: %d, want 429", loginBurst+1, rec.Code)
+		}
+		doc.checkResponse(t, "/login", "post", rec.Code, rec.Header(), rec.Body.String())
+		if ok := b.tryLogin(t, "vera", "wrong"); ok.Code != http.StatusTooManyRequests {
+			t.Errorf("still limited: %d", ok.Code)
+		}
+	})
 }

@@ -70,7 +70,11 @@ func checkCSRF(r *http.Request) error {
 	if ra.principal != nil && ra.principal.Method == methodToken {
 		return nil
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	// Pages go out with Referrer-Policy: no-referrer, under which browsers
+	// send "Origin: null" even on a same-origin form post (Fetch spec);
+	// Sec-Fetch-Site, which no page can set, tells those apart from an
+	// opaque-origin attacker's, which still fail here.
+	if o := r.Header.Get("Origin"); o != "" && (o != "null" || r.Header.Get("Sec-Fetch-Site") != "same-origin") {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return fmt.Errorf("cross-origin request from %q", o)

@@ -26,6 +26,7 @@ import (
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/monitor"
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/redact"
 	"github.com/minewatch/minewatch/web"
 	"github.com/minewatch/minewatch/websub"
 )
@@ -401,6 +402,19 @@ func (l sourceLister) SourceStatuses(ctx context.Context) ([]web.SourceStatus, e
 	out := make([]web.SourceStatus, len(sts))
 	for i, s := range sts {
 		out[i] = web.SourceStatus{Source: s.Source, State: s.State, NextRun: s.NextRun}
+		redactSource(&out[i].Source, &out[i].State)
 	}
 	return out, nil
+}
+
+// redactSource masks the credentials a source's URLs may carry (an API key
+// in the query string, a password in userinfo) and the URLs its last error
+// quotes, for everything that shows sources outside the process: the
+// /sources page, the JSON API, the admin page and `minewatch sources`.
+func redactSource(src *news.Source, st *news.SourceState) {
+	src.URL = redact.URL(src.URL)
+	if st.URL != "" {
+		st.URL = redact.URL(st.URL)
+	}
+	st.LastError = redact.Text(st.LastError)
 }

@@ -230,7 +230,11 @@ func TestIndexCommandsOnEmbedded(t *testing.T) {
 			t.Errorf("index %s: %q, %v", sub, stdout, err)
 		}
 	}
-	stdout, _, err := runCLI(t, "", "--config", cfg, "index", "stats")
+	stdout, _, err := runCLI(t, "", "--config", cfg, "index", "optimize")
+	if err != nil || !strings.Contains(stdout, "merged") {
+		t.Errorf("index optimize: %q, %v", stdout, err)
+	}
+	stdout, _, err = runCLI(t, "", "--config", cfg, "index", "stats")
 	if err != nil || !strings.Contains(stdout, "articles") {
 		t.Errorf("index stats: %q, %v", stdout, err)
 	}

@@ -128,6 +128,7 @@ of its next scheduled fetch, read from the index's stored state.`,
 			tw := newTable(g.stdout)
 			fmt.Fprintln(tw, "ID\tKIND\tLANG\tSTATE\tLAST SUCCESS\tITEMS\tNEXT RUN\tURL")
 			for _, s := range sts {
+				redactSource(&s.Source, &s.State)
 				state := "ok"
 				switch {
 				case s.State.LastAttempt.IsZero():

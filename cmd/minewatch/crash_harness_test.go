@@ -343,11 +343,12 @@ type truth struct {
 
 // waitQuiescent lets the last run work until every item is indexed, every
 // event alerted and the outbox empty of pending messages. A message leased
-// by a killed process waits for its lease (two minutes) to run out, so this
-// can take that long.
+// by a killed process waits for its lease to run out (alert.DefaultLease,
+// renewed while a delivery runs, so short), and the dispatcher wakes when
+// it does; quiescentWithin bounds the wait with room for a loaded machine.
 func waitQuiescent(t *testing.T, p *mwProc, dataDir string, want truth, sink *countingSink) {
 	t.Helper()
-	deadline := time.Now().Add(4 * time.Minute)
+	deadline := time.Now().Add(quiescentWithin)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	lastReport := time.Now()
@@ -378,11 +379,15 @@ func waitQuiescent(t *testing.T, p *mwProc, dataDir string, want truth, sink *co
 			lastReport = time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not quiescent after 4 minutes: %d of %d articles, %d pending messages, %d of %d alerts\n%s",
-				docs, len(want.urls), pending, distinct, len(want.events), p.tail())
+			t.Fatalf("not quiescent after %s: %d of %d articles, %d pending messages, %d of %d alerts\n%s",
+				quiescentWithin, docs, len(want.urls), pending, distinct, len(want.events), p.tail())
 		}
 	}
 }
+
+// quiescentWithin is how long the final run may take to fetch everything
+// and drain the outbox: a few fetch cycles and one lease, many times over.
+const quiescentWithin = 3*alert.DefaultLease + time.Minute
 
 // progress counts the planted articles the index knows and the pending
 // outbox messages, through a second Store on the file as another

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,11 +13,17 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/monitor"
+	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/redact"
 )
 
 func newFetchCmd(g *globals) *cobra.Command {
-	var sources []string
+	var (
+		sources   []string
+		noDeliver bool
+	)
 	cmd := &cobra.Command{
 		Use:   "fetch",
 		Short: "Run one fetch cycle now and print a summary",
@@ -26,9 +33,19 @@ pages fetched and extracted, articles classified and indexed. A progress bar
 shows on a terminal; the summary lists each source's outcome (with the reason
 for failures), items new and seen, articles indexed, and counts by topic.
 Failing sources never stop the others; the exit status is 0 unless nothing could
-be fetched at all.`,
+be fetched at all.
+
+New treaty events are alerted exactly as "minewatch run" alerts them: the
+config's alert rules queue their messages in the outbox in the same step that
+records the event, so an event first seen by fetch is never left unalerted.
+Then fetch delivers what the outbox holds due (these alerts, and any left by
+an earlier run) once, and exits; a delivery that fails stays queued for
+"minewatch run" to retry. With --no-deliver the alerts are only queued, for a
+running "minewatch run" (which looks every 15 seconds) to send. Each alert
+reaches its receiver once, whichever process sends it.`,
 		Example: `  minewatch fetch
   minewatch fetch --source err-news --source lrt-en
+  minewatch fetch --no-deliver     # queue alerts for the running "minewatch run"
   minewatch fetch --log-level warn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,7 +57,7 @@ be fetched at all.`,
 			if err != nil {
 				return err
 			}
-			a, err := build(cmd.Context(), cfg, log, buildOptions{withMonitor: true})
+			a, err := build(cmd.Context(), cfg, log, buildOptions{withMonitor: true, getenv: g.getenv})
 			if err != nil {
 				return err
 			}
@@ -55,6 +72,11 @@ be fetched at all.`,
 				return err
 			}
 			printSummary(g.stdout, outs)
+			if a.alerting != nil {
+				if err := deliverOutbox(cmd.Context(), g.stdout, a.alerting, !noDeliver); err != nil {
+					return err
+				}
+			}
 			if len(outs) > 0 && countFailed(outs) == len(outs) {
 				return fmt.Errorf("all %d sources failed", len(outs))
 			}
@@ -62,8 +84,40 @@ be fetched at all.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&sources, "source", nil, "source id to fetch (repeatable; default all)")
+	cmd.Flags().BoolVar(&noDeliver, "no-deliver", false, "queue the alerts of new events but leave their delivery to \"minewatch run\"")
 	return cmd
 }
+
+// deliverOutbox sends, when deliver is set, every outbox message that is
+// due, until none is, and reports what is still pending. Messages another
+// process holds, and failed ones waiting for their retry, are left to it
+// and to "minewatch run".
+func deliverOutbox(ctx context.Context, w io.Writer, al *alerting, deliver bool) error {
+	attempts := 0
+	for deliver {
+		n, err := al.dispatcher.RunOnce(ctx)
+		if err != nil {
+			return fmt.Errorf("deliver alerts: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		attempts += n
+	}
+	pending, err := al.outbox.Messages(ctx, index.MessageFilter{States: []news.MessageState{news.MessagePending}, Limit: pendingShown})
+	if err != nil {
+		return fmt.Errorf("count pending alerts: %w", err)
+	}
+	if deliver {
+		fmt.Fprintf(w, "Alerts: %d delivery attempts; %d messages pending (minewatch alerts list).\n", attempts, len(pending))
+	} else {
+		fmt.Fprintf(w, "Alerts: %d messages pending, left for minewatch run to deliver.\n", len(pending))
+	}
+	return nil
+}
+
+// pendingShown bounds the pending count fetch reports.
+const pendingShown = 10000
 
 // newProgress returns a progress callback: a bar on a terminal, nothing otherwise
 // (logs already say what happened).
@@ -119,7 +173,7 @@ func printSummary(w io.Writer, outs []monitor.Outcome) {
 		case o.Abandoned:
 			result, detail = "abandoned", "interrupted"
 		case o.Err != nil:
-			result, detail = "failed", o.ErrClass+": "+oneLine(o.Err.Error())
+			result, detail = "failed", o.ErrClass+": "+oneLine(redact.Text(o.Err.Error()))
 		case o.NotModified:
 			result = "not modified"
 		case len(o.ItemErrors) > 0:

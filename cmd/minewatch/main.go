@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minewatch/minewatch/config"
+	"github.com/minewatch/minewatch/redact"
 )
 
 // exitUsage is returned for bad flags or input; 1 is for runtime failures.
@@ -95,11 +96,13 @@ func (g *globals) logger() (*slog.Logger, error) {
 		return nil, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)}
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	// Every line goes through redact: a source URL with its API key, or an
+	// error quoting one, never reaches the log whichever package logs it.
 	switch strings.ToLower(g.logFormat) {
 	case "text":
-		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil
+		return slog.New(redact.NewHandler(slog.NewTextHandler(g.stderr, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(g.stderr, opts)), nil
+		return slog.New(redact.NewHandler(slog.NewJSONHandler(g.stderr, opts))), nil
 	}
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", g.logFormat)}
 }
