@@ -5,45 +5,19 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/minewatch/minewatch/redact"
 )
 
 // Redacted replaces every secret in RedactedYAML's output.
-const Redacted = "REDACTED"
-
-// secretParams are URL query parameters that commonly carry credentials
-// (news APIs take ?apikey=, signed URLs ?sig=).
-var secretParams = []string{"key", "apikey", "api_key", "token", "access_token", "auth", "secret",
-	"password", "passwd", "sig", "signature", "client_secret", "code"}
+const Redacted = redact.Mask
 
 // RedactURL hides the credentials a URL may carry: userinfo, and the values
-// of query parameters named like keys, tokens or signatures. The rest stays,
-// so an operator can still tell which feed or host is meant.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return Redacted
-	}
-	if u.User != nil {
-		u.User = url.User(Redacted)
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if isSecretParam(k) {
-				q[k] = []string{Redacted}
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-	}
-	return u.String()
-}
+// of query parameters named like keys, tokens or signatures (redact.URL, so
+// the config and the logs agree on what a secret is).
+func RedactURL(raw string) string { return redact.URL(raw) }
 
 // RedactWebhookURL keeps only the scheme and host of a webhook URL: Slack,
 // Teams and most webhook services put the credential in the path.
@@ -53,16 +27,6 @@ func RedactWebhookURL(raw string) string {
 		return Redacted
 	}
 	return u.Scheme + "://" + u.Host + "/" + Redacted
-}
-
-func isSecretParam(name string) bool {
-	k := strings.ToLower(name)
-	for _, s := range secretParams {
-		if k == s || strings.HasSuffix(k, "_"+s) || strings.HasSuffix(k, "-"+s) {
-			return true
-		}
-	}
-	return false
 }
 
 // RedactedYAML writes the effective configuration (the file with every

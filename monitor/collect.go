@@ -13,6 +13,7 @@ import (
 	"github.com/minewatch/minewatch/ingest"
 	"github.com/minewatch/minewatch/ingest/fetch"
 	"github.com/minewatch/minewatch/news"
+	"github.com/minewatch/minewatch/redact"
 )
 
 // writeTimeout bounds the index writes of one collection. Writes run on a
@@ -341,7 +342,7 @@ func (mon *Monitor) record(src news.Source, st news.SourceState, out Outcome) {
 	mon.m.fetches.WithLabelValues(outcome).Inc()
 	mon.m.fetchDuration.WithLabelValues(outcome).Observe(out.Duration.Seconds())
 	mon.m.failing.WithLabelValues(src.ID).Set(float64(st.ConsecutiveFailures))
-	attrs := []any{"source", src.ID, "url", src.URL, "outcome", outcome, "duration", out.Duration,
+	attrs := []any{"source", src.ID, "url", redact.URL(src.URL), "outcome", outcome, "duration", out.Duration,
 		"items", out.Items, "new", out.New, "indexed", out.Indexed, "relevant", out.Relevant,
 		"next_check", st.NextCheck.Format(time.RFC3339)}
 	if out.Err != nil {
