@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minewatch/minewatch/news"
 )
 
 // humanTime is the date shown to analysts; UTC, because sources span many
@@ -48,6 +50,13 @@ func webURL(u string) string {
 		return p.String()
 	}
 	return ""
+}
+
+// articleLink is the article's canonical URL, or its feed URL when the
+// canonical one is not a web link: a page's hostile or broken rel=canonical
+// must not cost the reader the link to the original.
+func articleLink(d news.Document) string {
+	return firstNonEmpty(webURL(d.CanonicalURL), webURL(d.URL))
 }
 
 // pluralize picks the singular or plural noun for n.

@@ -3,6 +3,8 @@ package web
 import (
 	"testing"
 	"time"
+
+	"github.com/minewatch/minewatch/news"
 )
 
 func TestWebURL(t *testing.T) {
@@ -73,6 +75,26 @@ func TestExcerpt(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			if got := excerpt(tt.in, tt.n); got != tt.want {
 				t.Errorf("excerpt(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestArticleLink(t *testing.T) {
+	tests := []struct {
+		name, canonical, url, want string
+	}{
+		{"canonical wins", "https://a.example/x", "https://feed.example/x", "https://a.example/x"},
+		{"javascript canonical falls back", "javascript:alert(1)", "https://feed.example/x", "https://feed.example/x"},
+		{"relative canonical falls back", "/x", "http://feed.example/x", "http://feed.example/x"},
+		{"no web link at all", "data:text/html,x", "javascript:x", ""},
+		{"empty canonical", "", "https://feed.example/x", "https://feed.example/x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := news.Document{Article: news.Article{CanonicalURL: tt.canonical, URL: tt.url}}
+			if got := articleLink(d); got != tt.want {
+				t.Errorf("articleLink = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -244,7 +244,7 @@ func newResultView(h index.Hit, names, seen map[string]string) resultView {
 		Source:   displaySource(d, names),
 		Date:     d.Published,
 		Language: d.Language,
-		Original: webURL(firstNonEmpty(d.CanonicalURL, d.URL)),
+		Original: articleLink(d),
 		Topics:   d.Classification.TopicIDs(),
 		Entities: entityViews(d.Classification.Entities, seen),
 		Snippet:  snippetSegments(h.Snippet),
@@ -531,7 +531,7 @@ func (s *Server) handleSourcesPage(w http.ResponseWriter, r *http.Request) {
 		page.Rows = append(page.Rows, sourceRow{
 			SourceStatus: st,
 			Name:         firstNonEmpty(st.Source.Name, st.Source.ID),
-			Link:         webURL(firstNonEmpty(st.State.URL, st.Source.URL)),
+			Link:         firstNonEmpty(webURL(st.State.URL), webURL(st.Source.URL)),
 			Healthy:      st.State.Healthy(),
 		})
 	}

@@ -423,7 +423,7 @@ func (s *Server) serveAtom(w http.ResponseWriter, r *http.Request, ss index.Save
 			Summary:   atomText{Type: "text", Text: feedSummary(h)},
 			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: base + "/articles/" + url.PathEscape(d.ID)}},
 		}
-		if orig := webURL(firstNonEmpty(d.CanonicalURL, d.URL)); orig != "" {
+		if orig := articleLink(d); orig != "" {
 			e.Links = append(e.Links, atomLink{Rel: "related", Type: "text/html", Href: orig})
 		}
 		for _, t := range d.Classification.Topics {

@@ -42,7 +42,7 @@ func (s *Server) otherOutlets(ctx context.Context, doc news.Document, names map[
 		}
 		out = append(out, apiOutlet{
 			ID: d.ID, Title: firstNonEmpty(strings.TrimSpace(d.Title), "(untitled)"), Source: displaySource(d, names),
-			URL: webURL(firstNonEmpty(d.CanonicalURL, d.URL)), Published: optTime(firstTime(d.Published, d.FirstSeen)),
+			URL: articleLink(d), Published: optTime(firstTime(d.Published, d.FirstSeen)),
 		})
 	}
 	return out
