@@ -54,8 +54,8 @@ type Store struct {
 	known *sql.Stmt
 	// saveState is SaveSourceState's statement on the writer.
 	saveState *sql.Stmt
-	// stateQueue batches concurrent SaveSourceState calls (state.go).
-	stateQueue stateQueue
+	// group batches concurrent writers' transactions (group.go).
+	group groupCommit
 }
 
 var (

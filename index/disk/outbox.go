@@ -119,42 +119,47 @@ func (s *Store) PutAndRecord(ctx context.Context, docs []news.Document, events [
 			}
 		}
 	}
-	tx, err := s.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see Open
-	if err != nil {
-		return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", markFull(err))
-	}
-	defer tx.Rollback()
-	if len(res.Failed) < len(docs) { // statements only when some document is stored
-		st, err := preparePut(ctx, tx)
-		if err != nil {
-			return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", markFull(err))
+	created := make([]bool, len(events))
+	// Written with the other sources' writes pending at the same moment, in
+	// one transaction (groupDo): a commit per source was a fifth of a poll
+	// cycle. The function may not keep results of a try that is rolled back.
+	err := s.groupDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		indexed := 0
+		if len(res.Failed) < len(docs) { // statements only when some document is stored
+			st, err := preparePut(ctx, tx)
+			if err != nil {
+				return markFull(err)
+			}
+			var toks []textnorm.Token
+			for i, d := range docs {
+				if !ok[i] {
+					continue
+				}
+				if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
+					return fmt.Errorf("put %s: %w", d.ID, markFull(err))
+				}
+				indexed++
+			}
 		}
-		var toks []textnorm.Token
-		for i, d := range docs {
-			if !ok[i] {
+		for i, ev := range events {
+			created[i] = false
+			if _, rejected := res.Failed[ev.FirstArticleID]; rejected && ev.FirstArticleID != "" {
 				continue
 			}
-			if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
-				return index.PutResult{}, nil, fmt.Errorf("disk: put %s: %w", d.ID, markFull(err))
+			var m []news.Message
+			if i < len(msgs) {
+				m = msgs[i]
 			}
-			res.Indexed++
+			var err error
+			if created[i], err = recordAndEnqueue(ctx, tx, keys[i], ev, m, args[i]); err != nil {
+				return fmt.Errorf("record event %s: %w", keys[i], markFull(err))
+			}
 		}
-	}
-	created := make([]bool, len(events))
-	for i, ev := range events {
-		if _, rejected := res.Failed[ev.FirstArticleID]; rejected && ev.FirstArticleID != "" {
-			continue
-		}
-		var m []news.Message
-		if i < len(msgs) {
-			m = msgs[i]
-		}
-		if created[i], err = recordAndEnqueue(ctx, tx, keys[i], ev, m, args[i]); err != nil {
-			return index.PutResult{}, nil, fmt.Errorf("disk: record event %s: %w", keys[i], markFull(err))
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", markFull(err))
+		res.Indexed = indexed
+		return nil
+	})
+	if err != nil {
+		return index.PutResult{}, nil, fmt.Errorf("disk: put and record: %w", err)
 	}
 	return res, created, nil
 }

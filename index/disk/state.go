@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minewatch/minewatch/index"
@@ -41,104 +40,34 @@ func (s *Store) SourceStates(ctx context.Context) (map[string]news.SourceState, 
 }
 
 // SaveSourceState replaces the saved state of st.SourceID. It returns once
-// the state is committed. Calls made while another is being written are
-// committed together, in one transaction, by one of them: a feed cycle saves
-// every source's state, and ten thousand one-row commits cost more than the
-// cycle's fetches (BENCHMARKS.md).
+// the state is committed. Calls made while another write is under way are
+// committed together with it (groupDo): a feed cycle saves every source's
+// state, and ten thousand one-row commits cost more than the cycle's fetches
+// (BENCHMARKS.md).
 func (s *Store) SaveSourceState(ctx context.Context, st news.SourceState) error {
 	if st.SourceID == "" {
 		return errors.New("disk: save source state: empty SourceID")
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("disk: save source state %s: %w", st.SourceID, err)
 	}
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("disk: save source state %s: %w", st.SourceID, err)
 	}
-	req := &stateSave{id: st.SourceID, state: string(raw), updated: time.Now().UnixNano(), done: make(chan error, 1)}
-	q := &s.stateQueue
-	q.mu.Lock()
-	q.waiting = append(q.waiting, req)
-	lead := !q.writing
-	q.writing = true
-	q.mu.Unlock()
-	if !lead {
-		// Waiters do not give up on ctx: the leader may hand the writing
-		// on to any of them, and one that left would leave it undone. A
-		// batch takes at most the busy timeout.
-		if err := <-req.done; err != errLeadStates {
-			if err != nil {
-				return fmt.Errorf("disk: save source state %s: %w", st.SourceID, err)
-			}
-			return nil
-		}
-	}
-	q.mu.Lock()
-	batch := q.waiting
-	q.waiting = nil
-	q.mu.Unlock()
-	// The batch holds other callers' states: it is written whatever
-	// happens to this caller's context.
-	err = s.writeStates(context.WithoutCancel(ctx), batch)
-	for _, r := range batch {
-		if r != req {
-			r.done <- err
-		}
-	}
-	q.mu.Lock()
-	if len(q.waiting) > 0 {
-		q.waiting[0].done <- errLeadStates // arrived during our write: one of them writes next
-	} else {
-		q.writing = false
-	}
-	q.mu.Unlock()
+	updated := time.Now().UnixNano()
+	err = s.groupDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Prepared once on the writer's only connection: preparing it for
+		// every save cost as much as a commit.
+		_, err := tx.StmtContext(ctx, s.saveState).ExecContext(ctx, st.SourceID, string(raw), updated)
+		return markFull(err)
+	})
 	if err != nil {
 		return fmt.Errorf("disk: save source state %s: %w", st.SourceID, err)
 	}
 	return nil
 }
 
-// stateQueue gathers the SaveSourceState calls that wait for a write.
-type stateQueue struct {
-	mu      sync.Mutex
-	writing bool         // a caller is writing a batch, or about to
-	waiting []*stateSave // in call order; the first is the next writer
-}
-
-// stateSave is one waiting SaveSourceState call.
-type stateSave struct {
-	id, state string
-	updated   int64
-	done      chan error // buffered: the batch's result, or errLeadStates
-}
-
-// errLeadStates tells a waiting call that it writes the next batch.
-var errLeadStates = errors.New("disk: write the waiting source states")
-
 // saveStateSQL upserts one source's state.
 const saveStateSQL = `INSERT INTO source_state (source_id, state, updated) VALUES (?, ?, ?)
 ON CONFLICT (source_id) DO UPDATE SET state = excluded.state, updated = excluded.updated`
-
-// writeStates commits batch in one transaction, in call order, so the later
-// of two saves of one source wins.
-func (s *Store) writeStates(ctx context.Context, batch []*stateSave) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// Prepared once on the writer's only connection: preparing it for every
-	// batch cost as much as the batch's commit.
-	stmt := tx.StmtContext(ctx, s.saveState)
-	defer stmt.Close()
-	for _, r := range batch {
-		if _, err := stmt.ExecContext(ctx, r.id, r.state, r.updated); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
 
 // RecordEvent stores ev unless an event with its key exists. It reports
 // whether this call created it; otherwise it counts one more article for the
