@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minewatch/minewatch/classify/textnorm"
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/news"
 )
@@ -86,20 +85,8 @@ func recordAndEnqueue(ctx context.Context, tx *sql.Tx, key string, ev news.Event
 // Events whose FirstArticleID is a document Put rejects (PutResult.Failed)
 // are not recorded. created[i] reports whether events[i] was new.
 func (s *Store) PutAndRecord(ctx context.Context, docs []news.Document, events []news.Event, msgs [][]news.Message) (index.PutResult, []bool, error) {
-	res := index.PutResult{}
-	rows := make([]row, len(docs))
-	ok := make([]bool, len(docs))
-	for i, d := range docs {
-		r, err := encode(d)
-		if err != nil {
-			if res.Failed == nil {
-				res.Failed = map[string]error{}
-			}
-			res.Failed[d.ID] = fmt.Errorf("put %s: %w", d.ID, err)
-			continue
-		}
-		rows[i], ok[i] = r, true
-	}
+	rows, ok, failed := encodeAll(docs)
+	res := index.PutResult{Failed: failed}
 	keys := make([]string, len(events))
 	args := make([][][]any, len(events))
 	now := time.Now()
@@ -122,27 +109,13 @@ func (s *Store) PutAndRecord(ctx context.Context, docs []news.Document, events [
 	created := make([]bool, len(events))
 	// Written with the other sources' writes pending at the same moment, in
 	// one transaction (groupDo): a commit per source was a fifth of a poll
-	// cycle. The function may not keep results of a try that is rolled back.
+	// cycle.
 	err := s.groupDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		indexed := 0
-		if len(res.Failed) < len(docs) { // statements only when some document is stored
-			st, err := preparePut(ctx, tx)
-			if err != nil {
-				return markFull(err)
-			}
-			var toks []textnorm.Token
-			for i, d := range docs {
-				if !ok[i] {
-					continue
-				}
-				if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
-					return fmt.Errorf("put %s: %w", d.ID, markFull(err))
-				}
-				indexed++
-			}
+		indexed, err := putAll(ctx, tx, docs, rows, ok)
+		if err != nil {
+			return err
 		}
 		for i, ev := range events {
-			created[i] = false
 			if _, rejected := res.Failed[ev.FirstArticleID]; rejected && ev.FirstArticleID != "" {
 				continue
 			}
@@ -150,7 +123,6 @@ func (s *Store) PutAndRecord(ctx context.Context, docs []news.Document, events [
 			if i < len(msgs) {
 				m = msgs[i]
 			}
-			var err error
 			if created[i], err = recordAndEnqueue(ctx, tx, keys[i], ev, m, args[i]); err != nil {
 				return fmt.Errorf("record event %s: %w", keys[i], markFull(err))
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,50 +122,68 @@ func checkIdentifiers(d news.Document) error {
 	return nil
 }
 
-// Put upserts docs in one transaction. Documents that can never be stored
-// (no id, a classification JSON cannot encode) are reported in Failed; any
-// database error fails the whole call, since a retry may succeed.
+// Put upserts docs in one transaction (shared with concurrent writers:
+// groupDo). Documents that can never be stored (no id, a classification JSON
+// cannot encode) are reported in Failed; any database error fails the whole
+// call, since a retry may succeed.
 func (s *Store) Put(ctx context.Context, docs ...news.Document) (index.PutResult, error) {
-	res := index.PutResult{}
 	if len(docs) == 0 {
-		return res, nil
+		return index.PutResult{}, nil
 	}
-	rows := make([]row, len(docs))
-	ok := make([]bool, len(docs))
+	rows, ok, failed := encodeAll(docs)
+	res := index.PutResult{Failed: failed}
+	err := s.groupDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		n, err := putAll(ctx, tx, docs, rows, ok)
+		res.Indexed = n
+		return err
+	})
+	if err != nil {
+		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
+	}
+	return res, nil
+}
+
+// encodeAll encodes docs for putAll: ok[i] says whether docs[i] can be
+// stored; those that cannot are in failed, by id (nil when none).
+func encodeAll(docs []news.Document) (rows []row, ok []bool, failed map[string]error) {
+	rows = make([]row, len(docs))
+	ok = make([]bool, len(docs))
 	for i, d := range docs {
 		r, err := encode(d)
 		if err != nil {
-			if res.Failed == nil {
-				res.Failed = map[string]error{}
+			if failed == nil {
+				failed = map[string]error{}
 			}
-			res.Failed[d.ID] = fmt.Errorf("put %s: %w", d.ID, err)
+			failed[d.ID] = fmt.Errorf("put %s: %w", d.ID, err)
 			continue
 		}
 		rows[i], ok[i] = r, true
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
+	return rows, ok, failed
+}
+
+// putAll upserts the documents encodeAll accepted, in tx, and returns how
+// many it stored.
+func putAll(ctx context.Context, tx *sql.Tx, docs []news.Document, rows []row, ok []bool) (int, error) {
+	if !slices.Contains(ok, true) {
+		return 0, nil // no statements to prepare
 	}
-	defer tx.Rollback()
 	st, err := preparePut(ctx, tx)
 	if err != nil {
-		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
+		return 0, markFull(err)
 	}
+	n := 0
 	var toks []textnorm.Token
 	for i, d := range docs {
 		if !ok[i] {
 			continue
 		}
 		if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
-			return index.PutResult{}, fmt.Errorf("disk: put %s: %w", d.ID, err)
+			return n, fmt.Errorf("put %s: %w", d.ID, markFull(err))
 		}
-		res.Indexed++
+		n++
 	}
-	if err := tx.Commit(); err != nil {
-		return index.PutResult{}, fmt.Errorf("disk: put: %w", err)
-	}
-	return res, nil
+	return n, nil
 }
 
 func putOne(ctx context.Context, st *putStmts, d news.Document, r row, toks []textnorm.Token) ([]textnorm.Token, error) {
