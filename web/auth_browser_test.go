@@ -4,12 +4,9 @@ import (
 	"context"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -21,70 +18,14 @@ import (
 // admin action, and signing out ends the session. Screenshots go to
 // $MINEWATCH_ARTIFACTS (or a temporary directory, logged).
 func TestLoginBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is missing: run scripts/chromium.sh first", chromiumPath)
-		}
-		t.Skipf("%s not found: install it with scripts/chromium.sh (as root) to run the browser test", chromiumPath)
-	}
+	needChromium(t)
 	a := newAuthServer(t, true, nil)
 	hs := httptest.NewServer(a)
 	defer hs.Close()
 
-	artifacts := os.Getenv("MINEWATCH_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("browser screenshots in %s", artifacts)
-
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	// The first Run starts the browser, which lives as long as that call's
-	// context: no timeout there; each step gets its own.
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	step := func(t *testing.T) context.Context {
-		// A wedged browser must fail the test, not hang CI.
-		ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		t.Cleanup(cancel)
-		return ctx
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(artifacts, name+".jpg"), buf, 0o644)
-		})
-	}
-	do := func(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browser := startChromium(t)
+	step := browser.step
+	shot := browser.shot
 	location := func(t *testing.T, ctx context.Context) *url.URL {
 		t.Helper()
 		loc, err := chromedp.Run(ctx, chromedp.Location())

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,8 +16,6 @@ import (
 	"github.com/minewatch/minewatch/index/indextest"
 	"github.com/minewatch/minewatch/news"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // xssPayload is every way we know of for text to become markup: a script
 // element, event handlers on an image and an SVG after breaking out of an
@@ -37,15 +33,7 @@ func (h hostileSources) SourceStatuses(context.Context) ([]SourceStatus, error) 
 // a stored XSS attempt that must not run. Screenshots go to
 // $MINEWATCH_ARTIFACTS (or a temporary directory, logged).
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is missing: run scripts/chromium.sh first", chromiumPath)
-		}
-		t.Skipf("%s not found: install it with scripts/chromium.sh (as root) to run the browser test", chromiumPath)
-	}
+	needChromium(t)
 	ctx := t.Context()
 	store, err := disk.Open(ctx, disk.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -115,36 +103,8 @@ func TestBrowser(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 
-	artifacts := os.Getenv("MINEWATCH_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("browser screenshots in %s", artifacts)
-
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	// The first Run starts the browser, which lives as long as that call's
-	// context: no timeout there; each step below gets its own.
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	browser := startChromium(t)
+	bctx := browser.ctx
 	// The server's Content-Security-Policy would stop injected scripts and
 	// handlers from running even if text did become markup. This test is
 	// about escaping, so the browser ignores the CSP: window.__pwned is then
@@ -153,27 +113,8 @@ func TestBrowser(t *testing.T) {
 	if _, err := chromedp.Call(bctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
 		t.Fatalf("bypass CSP: %v", err)
 	}
-	step := func(t *testing.T) context.Context {
-		// A wedged browser must fail the test, not hang CI.
-		ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		t.Cleanup(cancel)
-		return ctx
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(artifacts, name+".jpg"), buf, 0o644)
-		})
-	}
-	do := func(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	step := browser.step
+	shot := browser.shot
 	text := func(t *testing.T, ctx context.Context, css string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
