@@ -270,19 +270,7 @@ func neutralText(seed uint64, k int) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		s = mix(s + uint64(i))
-		words := 10 + int(s%8)
-		for w := range words {
-			s = mix(s)
-			word := pseudoWord(s)
-			if w == 0 {
-				word = strings.ToUpper(word[:1]) + word[1:]
-			} else {
-				b.WriteByte(' ')
-			}
-			b.WriteString(word)
-		}
-		b.WriteByte('.')
+		s = pseudoSentence(&b, mix(s+uint64(i)), 10, 8)
 	}
 	return b.String()
 }

@@ -254,19 +254,7 @@ func itemText(seed uint64) string {
 	fmt.Fprintf(&b, farmOther[(s>>16)%uint64(len(farmOther))], farmCountries[s%uint64(len(farmCountries))])
 	for i := range 3 {
 		b.WriteByte(' ')
-		s = mix(s + uint64(i))
-		words := 8 + int(s%10)
-		for w := range words {
-			s = mix(s)
-			word := pseudoWord(s)
-			if w == 0 {
-				word = strings.ToUpper(word[:1]) + word[1:]
-			} else {
-				b.WriteByte(' ')
-			}
-			b.WriteString(word)
-		}
-		b.WriteByte('.')
+		s = pseudoSentence(&b, mix(s+uint64(i)), 8, 10)
 	}
 	b.WriteByte(' ')
 	b.WriteString(farmFiller[(s>>40)%uint64(len(farmFiller))])
@@ -916,4 +904,22 @@ func met(ok bool) string {
 		return "met"
 	}
 	return "missed"
+}
+
+// pseudoSentence writes a capitalised sentence of minWords to minWords+spread-1
+// pseudo-words, drawn from seed s, and returns the generator's state.
+func pseudoSentence(b *strings.Builder, s uint64, minWords, spread int) uint64 {
+	words := minWords + int(s%uint64(spread))
+	for w := range words {
+		s = mix(s)
+		word := pseudoWord(s)
+		if w == 0 {
+			word = strings.ToUpper(word[:1]) + word[1:]
+		} else {
+			b.WriteByte(' ')
+		}
+		b.WriteString(word)
+	}
+	b.WriteByte('.')
+	return s
 }
