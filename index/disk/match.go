@@ -2,8 +2,10 @@ package disk
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/minewatch/minewatch/classify/query"
 	"github.com/minewatch/minewatch/index"
@@ -34,9 +36,24 @@ type plan struct {
 	words []snippetWord
 }
 
-// translate turns a parsed query into a plan. Its errors wrap index.ErrBadQuery.
-func translate(n query.Node) (plan, error) {
-	var t translator
+// expandFunc lists the indexed words that start with prefix, when there are
+// at most maxExpansion of them (ok false when there are more).
+type expandFunc func(prefix string) (words []string, ok bool, err error)
+
+// maxExpansion bounds the OR a prefix word becomes: past it, FTS5's own
+// prefix scan reads no more than the OR would.
+const maxExpansion = 64
+
+// prefixIndexLengths are the prefix= lengths of articles_fts, in characters:
+// FTS5 answers a prefix of exactly these lengths from its prefix index, one
+// posting list, which beats any expansion.
+var prefixIndexLengths = [...]int{3, 4}
+
+// translate turns a parsed query into a plan. expand, when not nil, turns
+// prefix words into the words they stand for (see schemaV4). Errors of the
+// query wrap index.ErrBadQuery; expand's errors are returned as they are.
+func translate(n query.Node, expand expandFunc) (plan, error) {
+	t := translator{expand: expand}
 	var p plan
 	if e, ok := t.fts(n); ok {
 		p.fts = e
@@ -54,7 +71,8 @@ func translate(n query.Node) (plan, error) {
 }
 
 type translator struct {
-	err error // the first error; translation goes on to keep the code simple
+	expand expandFunc
+	err    error // the first error; translation goes on to keep the code simple
 }
 
 func (t *translator) fail(n query.Node, format string, args ...any) {
@@ -128,23 +146,53 @@ func group(parts []string, op string) string {
 
 const neverPhrase = `"` + neverToken + `"`
 
-// phrase is a term's FTS5 phrase, without its column filter.
-func (t *translator) phrase(n *query.Term) string {
+// phrases returns a term's FTS5 phrase, without its column filter, as
+// alternatives to OR: a prefix word that no prefix index serves becomes the
+// indexed words it stands for, when expand finds few enough; unexpanded, the
+// result is one phrase.
+func (t *translator) phrases(n *query.Term, expand bool) []string {
 	var toks []string
 	for _, w := range n.Words {
 		toks = append(toks, queryWords(w)...)
 	}
 	if len(toks) == 0 {
 		t.fail(n, "%s has no letters or digits to search for", n.String())
-		return neverPhrase
+		return []string{neverPhrase}
 	}
 	// Tokens hold only letters, digits and non-ASCII runes (ftsWord), never a
 	// double quote, so no escaping is needed inside the string.
 	p := `"` + strings.Join(toks, " ") + `"`
-	if n.Prefix {
-		p += "*"
+	if !n.Prefix {
+		return []string{p}
 	}
-	return p
+	last := toks[len(toks)-1]
+	if !expand || t.expand == nil || slices.Contains(prefixIndexLengths[:], utf8.RuneCountInString(last)) {
+		return []string{p + "*"}
+	}
+	words, ok, err := t.expand(last)
+	if err != nil {
+		if t.err == nil {
+			t.err = fmt.Errorf("expand %s*: %w", last, err)
+		}
+		return []string{neverPhrase}
+	}
+	if !ok {
+		return []string{p + "*"}
+	}
+	if len(words) == 0 {
+		// No article has such a word (fts_terms is written with the FTS
+		// rows, in the same transaction).
+		return []string{neverPhrase}
+	}
+	head := strings.Join(toks[:len(toks)-1], " ")
+	if head != "" {
+		head += " "
+	}
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = `"` + head + w + `"`
+	}
+	return out
 }
 
 // scope puts a column filter on e for a title: or text: term.
@@ -160,7 +208,7 @@ func (t *translator) scope(field string, at query.Node, e string) string {
 }
 
 func (t *translator) term(n *query.Term) string {
-	return t.scope(n.Field, n, t.phrase(n))
+	return t.scope(n.Field, n, group(t.phrases(n, true), " OR "))
 }
 
 // near translates NEAR/n: FTS5's NEAR takes phrases only, so ORs in the
@@ -191,8 +239,18 @@ func (t *translator) near(n *query.Near) string {
 				parts = append(parts, neverPhrase)
 				continue
 			}
-			e := "NEAR(" + t.phrase(l) + " " + t.phrase(r) + ", " + strconv.Itoa(gap) + ")"
-			parts = append(parts, t.scope(field, n, e))
+			// FTS5's NEAR takes phrases, not ORs: expansions multiply.
+			ls, rs := t.phrases(l, true), t.phrases(r, true)
+			if len(ls)*len(rs) > maxExpansion {
+				ls, rs = t.phrases(l, false), t.phrases(r, false)
+			}
+			var near []string
+			for _, lp := range ls {
+				for _, rp := range rs {
+					near = append(near, "NEAR("+lp+" "+rp+", "+strconv.Itoa(gap)+")")
+				}
+			}
+			parts = append(parts, t.scope(field, n, group(near, " OR ")))
 		}
 	}
 	if len(parts) == 0 {

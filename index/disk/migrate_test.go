@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/index/indextest"
@@ -137,6 +138,21 @@ func TestMigrateFromV1(t *testing.T) {
 				t.Errorf("Total %d, want %d", h.Total, tc.want)
 			}
 		})
+	}
+	// Date windows read day_rids, which the migration filled.
+	every, err := s.Search(ctx, index.Query{Text: "ottawa", Limit: maxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hit := range every.Docs {
+		day := sortDate(hit.Document).Truncate(24 * time.Hour)
+		h, err := s.Search(ctx, index.Query{Text: "ottawa", Since: day, Until: day.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Total == 0 {
+			t.Errorf("%s: not found in its day %s after migration", hit.ID, day.Format(time.DateOnly))
+		}
 	}
 	h, err := s.Search(ctx, index.Query{Text: "ottawa", Languages: []string{"en"}, Facets: true, Histogram: true})
 	if err != nil {

@@ -1,6 +1,8 @@
 package disk
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/minewatch/minewatch/classify/textnorm"
@@ -63,6 +65,47 @@ func ftsColumn(s string, buf []textnorm.Token) (string, []textnorm.Token) {
 		b.WriteString(ftsWord(t.Text))
 	}
 	return b.String(), buf
+}
+
+// ftsWriter makes the FTS columns of articles one after another, reusing its
+// buffers, and collects the distinct words of the columns since reset for
+// fts_terms.
+type ftsWriter struct {
+	toks  []textnorm.Token
+	terms map[string]struct{}
+	list  []string
+}
+
+func (w *ftsWriter) reset() {
+	if w.terms == nil {
+		w.terms = map[string]struct{}{}
+	}
+	clear(w.terms)
+}
+
+// column is ftsColumn of s, noting its words.
+func (w *ftsWriter) column(s string) string {
+	var col string
+	col, w.toks = ftsColumn(s, w.toks)
+	for _, t := range strings.Split(col, " ") {
+		if t != "" && t != emptyToken {
+			w.terms[t] = struct{}{}
+		}
+	}
+	return col
+}
+
+// termsJSON lists the words noted since reset as a JSON array.
+func (w *ftsWriter) termsJSON() (string, error) {
+	w.list = w.list[:0]
+	for t := range w.terms {
+		w.list = append(w.list, t)
+	}
+	b, err := json.Marshal(w.list)
+	if err != nil {
+		return "", fmt.Errorf("encode fts terms: %w", err)
+	}
+	return string(b), nil
 }
 
 // queryWords folds one word of a query into the FTS tokens it stands for; a

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minewatch/minewatch/classify/textnorm"
 	"github.com/minewatch/minewatch/index"
 	"github.com/minewatch/minewatch/news"
 )
@@ -47,7 +46,7 @@ ON CONFLICT (rid) DO UPDATE SET
 
 // putStmts are the statements of one Put, prepared once per transaction.
 type putStmts struct {
-	article, body, delTopics, topic, delEntities, entity, delFTS, fts *sql.Stmt
+	article, body, delTopics, topic, delEntities, entity, delFTS, fts, terms *sql.Stmt
 }
 
 func preparePut(ctx context.Context, tx *sql.Tx) (*putStmts, error) {
@@ -64,6 +63,8 @@ func preparePut(ctx context.Context, tx *sql.Tx) (*putStmts, error) {
 		{&p.entity, `INSERT INTO article_entities (article_rid, country, action, treaty, evidence) VALUES (?, ?, ?, ?, ?)`},
 		{&p.delFTS, `DELETE FROM articles_fts WHERE rowid = ?`},
 		{&p.fts, `INSERT INTO articles_fts (rowid, title, text, meta) VALUES (?, ?, ?, ?)`},
+		// One statement per article whatever its number of words.
+		{&p.terms, `INSERT OR IGNORE INTO fts_terms (term) SELECT value FROM json_each(?)`},
 	} {
 		st, err := tx.PrepareContext(ctx, s.sql)
 		if err != nil {
@@ -173,12 +174,12 @@ func putAll(ctx context.Context, tx *sql.Tx, docs []news.Document, rows []row, o
 		return 0, markFull(err)
 	}
 	n := 0
-	var toks []textnorm.Token
+	var w ftsWriter
 	for i, d := range docs {
 		if !ok[i] {
 			continue
 		}
-		if toks, err = putOne(ctx, st, d, rows[i], toks); err != nil {
+		if err = putOne(ctx, st, d, rows[i], &w); err != nil {
 			return n, fmt.Errorf("put %s: %w", d.ID, markFull(err))
 		}
 		n++
@@ -186,7 +187,7 @@ func putAll(ctx context.Context, tx *sql.Tx, docs []news.Document, rows []row, o
 	return n, nil
 }
 
-func putOne(ctx context.Context, st *putStmts, d news.Document, r row, toks []textnorm.Token) ([]textnorm.Token, error) {
+func putOne(ctx context.Context, st *putStmts, d news.Document, r row, w *ftsWriter) error {
 	c := d.Classification
 	var rid int64
 	l := r.lists
@@ -196,38 +197,43 @@ func putOne(ctx context.Context, st *putStmts, d news.Document, r row, toks []te
 		l.topics, l.countries, l.actions, l.treaties, l.facetKey, l.histKey,
 	).Scan(&rid)
 	if err != nil {
-		return toks, err
+		return err
 	}
 	if _, err := st.body.ExecContext(ctx, rid, d.URL, d.CanonicalURL, d.SiteName, r.authors,
 		d.Title, d.Summary, d.Text, r.classification); err != nil {
-		return toks, err
+		return err
 	}
 	if _, err := st.delTopics.ExecContext(ctx, rid); err != nil {
-		return toks, err
+		return err
 	}
 	for _, t := range c.Topics {
 		if _, err := st.topic.ExecContext(ctx, rid, t.Topic, t.Score); err != nil {
-			return toks, err
+			return err
 		}
 	}
 	if _, err := st.delEntities.ExecContext(ctx, rid); err != nil {
-		return toks, err
+		return err
 	}
 	for _, e := range c.Entities {
 		if _, err := st.entity.ExecContext(ctx, rid, e.Country, string(e.Action), string(e.Treaty), e.Evidence); err != nil {
-			return toks, err
+			return err
 		}
 	}
 	if _, err := st.delFTS.ExecContext(ctx, rid); err != nil {
-		return toks, err
+		return err
 	}
-	var title, body string
-	title, toks = ftsColumn(d.Title, toks)
-	body, toks = ftsColumn(searchText(d.Summary, d.Text), toks)
+	w.reset()
+	title := w.column(d.Title)
+	body := w.column(searchText(d.Summary, d.Text))
 	if _, err := st.fts.ExecContext(ctx, rid, title, body, metaColumn(d)); err != nil {
-		return toks, err
+		return err
 	}
-	return toks, nil
+	terms, err := w.termsJSON()
+	if err != nil {
+		return err
+	}
+	_, err = st.terms.ExecContext(ctx, terms)
+	return err
 }
 
 // nanos is t for an INTEGER column: Unix nanoseconds, NULL for the zero time.

@@ -28,21 +28,56 @@ const (
 // columns, facets over the whole match set, in one read transaction so Total,
 // facets and the page agree.
 func (s *Store) Search(ctx context.Context, q index.Query) (index.Hits, error) {
-	c, err := compileSearch(q)
-	if err != nil {
-		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
-	}
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return index.Hits{}, fmt.Errorf("disk: search: %w", err)
 	}
 	defer tx.Rollback()
+	c, err := compileSearch(q, expandIn(ctx, tx))
+	if err != nil {
+		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
+	}
 
 	hits := index.Hits{}
 	if err := c.run(ctx, tx, q.Facets, q.Histogram, &hits); err != nil {
 		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
 	}
 	return hits, nil
+}
+
+// expandIn answers expandFunc from fts_terms in tx, the snapshot the search
+// reads, so an expansion lists exactly the words of the articles searched.
+func expandIn(ctx context.Context, tx *sql.Tx) expandFunc {
+	return func(prefix string) ([]string, bool, error) {
+		// Words starting with prefix sort from prefix up to, excluding,
+		// prefix with its last byte raised (SQLite compares text bytewise).
+		// UTF-8 never holds 0xff, so the raise cannot overflow on our words.
+		if prefix == "" || prefix[len(prefix)-1] == 0xff {
+			return nil, false, nil
+		}
+		upper := prefix[:len(prefix)-1] + string([]byte{prefix[len(prefix)-1] + 1})
+		rows, err := tx.QueryContext(ctx, `SELECT term FROM fts_terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ?`,
+			prefix, upper, maxExpansion+1)
+		if err != nil {
+			return nil, false, err
+		}
+		defer rows.Close()
+		var words []string
+		for rows.Next() {
+			var w string
+			if err := rows.Scan(&w); err != nil {
+				return nil, false, err
+			}
+			words = append(words, w)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, false, err
+		}
+		if len(words) > maxExpansion {
+			return nil, false, nil
+		}
+		return words, true, nil
+	}
 }
 
 // short keeps error messages readable when a query is long.
@@ -76,7 +111,7 @@ type compiled struct {
 	noSnippets   bool
 }
 
-func compileSearch(q index.Query) (*compiled, error) {
+func compileSearch(q index.Query, expand expandFunc) (*compiled, error) {
 	c := &compiled{limit: q.Limit, sort: q.Sort, fp: fingerprint(q), noSnippets: q.NoSnippets}
 	if c.limit <= 0 {
 		c.limit = defaultLimit
@@ -89,7 +124,7 @@ func compileSearch(q index.Query) (*compiled, error) {
 			// the *query.SyntaxError position.
 			return nil, fmt.Errorf("%w: %w", index.ErrBadQuery, err)
 		}
-		if c.plan, err = translate(n); err != nil {
+		if c.plan, err = translate(n, expand); err != nil {
 			return nil, err
 		}
 		c.hasText = true
@@ -213,44 +248,13 @@ func strs[T ~string](vals []T) []string {
 	return out
 }
 
-// facetSQL adds the facet counts of the match set m to a compound SELECT of
-// (kind, value, n, score, date) rows: one row per combination of facet
-// values (source, language and the list columns), which run spreads over the
-// values. One GROUP BY on an integer sorts m once, cheaply; a GROUP BY per
-// facet sorted it six times, and joining the derived tables read every
-// match's entities. The value columns are bare: every row of a group has
-// the same values, so SQLite may take them from any.
-const facetSQL = `
-	UNION ALL SELECT '` + kindFacets + `', source_id || char(30) || language || char(30) || topics || char(30) ||
-		countries || char(30) || actions || char(30) || treaties, count(*), 0, 0
-	FROM m GROUP BY facet_key`
-
-// facetOrder is the order of the facets in a kindFacets value.
+// facetOrder is the order of the facet values in a facets cell (aggregator):
+// source, language and the list columns, split by histSep.
 var facetOrder = [...]string{index.FacetSource, index.FacetLanguage, index.FacetTopic, index.FacetCountry,
 	index.FacetAction, index.FacetTreaty}
 
-// histogramSQL adds, per UTC day of sort_date (floored, for dates before
-// 1970 too) and combination of topics and countries, the matches of m; the
-// day number is in the date column and the two lists in value, split by
-// histSep.
-const histogramSQL = `
-	UNION ALL SELECT '` + kindDay + `', topics || char(30) || countries, count(*), 0, day FROM (
-		SELECT CASE WHEN sort_date >= 0 THEN sort_date / ` + nsPerDay + `
-			ELSE (sort_date + 1) / ` + nsPerDay + ` - 1 END AS day, hist_key, topics, countries FROM m)
-	GROUP BY day, hist_key`
-
-const (
-	nsPerDay = "86400000000000"
-	histSep  = "\x1e" // char(30), between the parts of a combination
-)
-
-// Row kinds of the compound SELECT.
-const (
-	kindTotal  = ""        // n is Total
-	kindHit    = "#hit"    // not a facet name
-	kindDay    = "#day"    // a histogram cell
-	kindFacets = "#facets" // a combination of facet values
-)
+// histSep is char(30), between the parts of a combination of values.
+const histSep = "\x1e"
 
 // pageRow is one result before its document is read.
 type pageRow struct {
@@ -275,65 +279,36 @@ func (c *compiled) pageClause() (order, cond string, args []any, offset int) {
 	return `score DESC, sort_date DESC, rid DESC`, cond, nil, c.cur.Offset
 }
 
-// A date window narrows the FTS scan (windowRIDs) when it holds at most a
-// windowShare-th of the articles, or minWindowRows: a larger window would
-// save too little of the scan to pay for reading its rows.
-const (
-	windowShare   = 4
-	minWindowRows = 1000
-)
-
-// windowRIDs returns the smallest and largest rid of the articles in the
-// date window, so the FTS scan can be bounded to that rowid range. Rids are
-// handed out as articles arrive, so in an index filled by the monitor they
-// follow dates closely and a month of a year's archive is a twelfth of the
-// FTS scan (prefix terms excepted: FTS5 merges their posting lists whole
-// before it applies bounds); the date conditions stay in the query, so the
-// bound is exact whatever the order. ok is false when the window is open or too large to
-// narrow much.
+// windowRIDs returns rowid bounds that hold every article of the date
+// window, from day_rids (see schemaV4); ok is false when the window is
+// open on both sides.
 func (c *compiled) windowRIDs(ctx context.Context, tx *sql.Tx) (lo, hi int64, ok bool, err error) {
 	if c.since == math.MinInt64 && c.until == math.MaxInt64 {
 		return 0, 0, false, nil
 	}
-	// Three steps down b-trees first: the largest rid bounds the number of
-	// articles (rids are distinct positive integers), and the rids of the
-	// window's first and last articles by date span about as many rids as
-	// the window holds articles when rids follow dates. A window that
-	// looks large is left alone without reading it.
-	var lastRID, firstInWindow, lastInWindow sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT (SELECT max(rid) FROM articles),
-		(SELECT rid FROM articles WHERE sort_date >= ?1 AND sort_date < ?2 ORDER BY sort_date, rid LIMIT 1),
-		(SELECT rid FROM articles WHERE sort_date >= ?1 AND sort_date < ?2 ORDER BY sort_date DESC, rid DESC LIMIT 1)`,
-		c.since, c.until).Scan(&lastRID, &firstInWindow, &lastInWindow)
+	first, last := int64(math.MinInt64), int64(math.MaxInt64)
+	if c.since != math.MinInt64 {
+		first = dayOf(c.since)
+	}
+	if c.until != math.MaxInt64 {
+		last = dayOf(c.until - 1) // until is exclusive
+	}
+	var l, h sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT min(lo), max(hi) FROM day_rids WHERE day BETWEEN ? AND ?`,
+		first, last).Scan(&l, &h)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("date window: %w", err)
 	}
-	if !firstInWindow.Valid {
-		return 1, 0, true, nil // an empty range: nothing is in the window
+	if !l.Valid {
+		return 1, 0, true, nil // an empty range: no article is in the window
 	}
-	limit := max(minWindowRows, lastRID.Int64/windowShare)
-	if span := firstInWindow.Int64 - lastInWindow.Int64; span > limit || -span > limit {
-		return 0, 0, false, nil
-	}
-	// When rids do not follow dates the span misleads; the scan still stops
-	// at limit. The articles_date index (sort_date, rid) answers it without
-	// reading a row.
-	var (
-		n              int64
-		minRID, maxRID sql.NullInt64
-	)
-	err = tx.QueryRowContext(ctx, `SELECT count(*), min(rid), max(rid) FROM (SELECT rid FROM articles
-		WHERE sort_date >= ? AND sort_date < ? LIMIT ?)`, c.since, c.until, limit+1).Scan(&n, &minRID, &maxRID)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("date window: %w", err)
-	}
-	if n > limit {
-		return 0, 0, false, nil
-	}
-	return minRID.Int64, maxRID.Int64, true, nil
+	return l.Int64, h.Int64, true, nil
 }
 
-// run fills Total, the facets when asked, and the page.
+// run fills Total, the facets when asked, and the page. The match set is
+// read once, in one statement, and counted as it streams (aggregator); only
+// then are the page's documents read, so the scan never carries article
+// texts.
 func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets, histogram bool, hits *index.Hits) error {
 	if c.fts != "" {
 		lo, hi, ok, err := c.windowRIDs(ctx, tx)
@@ -348,96 +323,67 @@ func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets, histogram bool, 
 		}
 	}
 	order, cond, condArgs, offset := c.pageClause()
-	// The match set m is evaluated once; the page, Total, the facets and the
-	// histogram all read it. The page is chosen over narrow rows and only
-	// then are its documents read, so sorting never carries article texts.
-	cols := `a.rid AS rid, a.source_id AS source_id, a.language AS language, a.sort_date AS sort_date`
-	if facets || histogram {
-		cols += `, a.topics AS topics, a.countries AS countries, a.actions AS actions, a.treaties AS treaties,
-			a.facet_key AS facet_key, a.hist_key AS hist_key`
-	}
-	m := `WITH m AS MATERIALIZED (SELECT ` + cols + `, ` + c.score + ` AS score FROM ` + c.from + ` WHERE ` + c.where + `)
-	SELECT '', '', count(*), 0, 0 FROM m`
-	args := c.args
+	g := aggregator{c: c, page: pageHeap{c: c}}
 	if c.hasText {
-		m += `
-	UNION ALL SELECT * FROM (SELECT '` + kindHit + `', '', rid, score, sort_date FROM m WHERE ` + cond +
-			` ORDER BY ` + order + ` LIMIT ? OFFSET ?)`
-		args = append(append(append([]any(nil), c.args...), condArgs...), c.limit+1, offset)
+		g.keep = offset + c.limit + 1
 	}
-	var counts map[string]map[string]int // by facet and value
 	if facets {
-		m += facetSQL
-		counts = make(map[string]map[string]int, len(facetOrder))
-		for _, name := range facetOrder {
-			counts[name] = map[string]int{}
-		}
+		g.facets = map[int64]*cell{}
 	}
-	var days map[int64]*index.DayCount
 	if histogram {
-		m += histogramSQL
-		days = map[int64]*index.DayCount{}
+		g.days = map[dayKey]*cell{}
 	}
-	rows, err := tx.QueryContext(ctx, m, args...)
-	if err != nil {
-		return err
-	}
+	wide := facets || histogram
 	var page []pageRow
-	for rows.Next() {
-		var (
-			kind, value string
-			n, date     int64
-			score       float64
-		)
-		if err := rows.Scan(&kind, &value, &n, &score, &date); err != nil {
-			rows.Close()
+	if c.hasText || wide {
+		rows, err := tx.QueryContext(ctx, `SELECT `+aggColumns(c.score, wide)+` FROM `+c.from+` WHERE `+c.where, c.args...)
+		if err != nil {
 			return err
 		}
-		switch {
-		case kind == kindTotal:
-			hits.Total = int(n)
-		case kind == kindHit:
-			page = append(page, pageRow{rid: n, date: date, score: score})
-		case kind == kindDay:
-			addDay(days, date, value, int(n))
-		case kind == kindFacets:
-			addFacets(counts, value, int(n))
-		}
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return err
-	}
-	if facets {
-		hits.Facets = make(map[string][]index.FacetCount, len(counts))
-		for name, byValue := range counts {
-			fc := make([]index.FacetCount, 0, len(byValue))
-			for v, n := range byValue {
-				fc = append(fc, index.FacetCount{Value: v, Count: n})
+		var r aggRow
+		for rows.Next() {
+			if err := g.scan(rows, &r, wide); err != nil {
+				rows.Close()
+				return err
 			}
-			sortFacet(fc)
-			hits.Facets[name] = fc
+			g.add(&r)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		page = g.result(hits)
+	} else {
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+c.from+` WHERE `+c.where, c.args...).Scan(&hits.Total)
+		if err != nil {
+			return err
 		}
 	}
-	if histogram {
-		hits.Histogram = sortDays(days)
-	}
-	if c.hasText {
-		// UNION ALL keeps the subquery's order in SQLite, but SQL does not
-		// promise it.
-		slices.SortStableFunc(page, c.comparePage)
-	} else {
+	if !c.hasText {
 		// Without text the date index yields the page without visiting the
 		// whole match set.
 		q := `SELECT rid, sort_date, score FROM (SELECT a.rid AS rid, a.sort_date AS sort_date, 0.0 AS score
 			FROM ` + c.from + ` WHERE ` + c.where + `) WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 		args := append(append(append([]any(nil), c.args...), condArgs...), c.limit+1, offset)
+		var err error
 		if page, err = selectPage(ctx, tx, q, args); err != nil {
 			return err
 		}
+	} else {
+		page = page[min(offset, len(page)):]
 	}
 	return c.fill(ctx, tx, page, offset, hits)
+}
+
+// afterCursor reports whether r may be on the page the cursor asks for:
+// under the date sort, rows after the cursor's; under relevance, any row,
+// the offset skipping the earlier pages.
+func (c *compiled) afterCursor(r pageRow) bool {
+	if c.sort != index.SortDate || c.cur.Sort == "" {
+		return true
+	}
+	return r.date < c.cur.Date || (r.date == c.cur.Date && r.rid < c.cur.RID)
 }
 
 // addFacets counts n matches of one combination of facet values (value, as

@@ -2,7 +2,9 @@ package disk
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -210,5 +212,160 @@ func TestOptimizeKeepsResults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// searchExpanding runs q as Search does, with or without prefix expansion.
+func searchExpanding(t *testing.T, s *Store, q index.Query, expand bool) index.Hits {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var e expandFunc
+	if expand {
+		e = expandIn(ctx, tx)
+	}
+	c, err := compileSearch(q, e)
+	if err != nil {
+		t.Fatalf("%q: %v", q.Text, err)
+	}
+	var h index.Hits
+	if err := c.run(ctx, tx, q.Facets, q.Histogram, &h); err != nil {
+		t.Fatalf("%q: %v", q.Text, err)
+	}
+	return h
+}
+
+// TestPrefixExpansionMatchesFTS5 checks that prefix words expanded through
+// fts_terms find exactly what FTS5's own prefix scan finds: in phrases,
+// NEARs, fields, non-ASCII words, past maxExpansion, with words only a
+// later Put brought, and after the article that had a word is gone.
+func TestPrefixExpansionMatchesFTS5(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	docs := benchDocs(300)
+	// Words sharing long prefixes: 100 numbered ones (past maxExpansion),
+	// and Ukrainian inflections (multi-byte last letters).
+	uk := []string{"оттавська", "оттавської", "оттавську", "оттавській"}
+	for i := range docs {
+		docs[i].Text += fmt.Sprintf(" prefixword%03d %s. The withdrawal from the convention.", i%100, uk[i%len(uk)])
+		if i%7 == 0 {
+			docs[i].Title += " Withdrawing " + uk[(i+1)%len(uk)]
+		}
+	}
+	if _, err := s.Put(ctx, docs...); err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{
+		"withdraw*", "withdrawa*", "prefixword*", "prefixword05*", "prefixword1*", "оттавськ*", "оттавсько*",
+		`"the withdraw*"`, "title:withdraw*", "withdraw* NEAR/3 convention", "prefixword* NEAR/5 withdraw*",
+		"withdraw* AND NOT оттавськ*", "nosuchword*", "min*", "mine*",
+	}
+	check := func(t *testing.T, label string) {
+		for _, text := range queries {
+			for _, q := range []index.Query{
+				{Text: text, Sort: index.SortDate, Limit: maxLimit},
+				{Text: text, Sort: index.SortRelevance, Limit: 5, Facets: true},
+			} {
+				got, want := searchExpanding(t, s, q, true), searchExpanding(t, s, q, false)
+				if got.Total != want.Total || !reflect.DeepEqual(got.Facets, want.Facets) {
+					t.Errorf("%s: %q (%s): expanded Total %d, FTS5 prefix scan %d", label, text, q.Sort, got.Total, want.Total)
+				}
+				if q.Sort == index.SortDate && !slices.Equal(hitIDs(got), hitIDs(want)) {
+					t.Errorf("%s: %q: expanded and FTS5 pages differ", label, text)
+				}
+			}
+		}
+	}
+	check(t, "stored")
+	h := searchExpanding(t, s, index.Query{Text: "prefixword05*"}, true)
+	if h.Total != 30 {
+		t.Fatalf("prefixword05* found %d articles, want 30", h.Total)
+	}
+
+	// A word that arrives with a later Put is found at once; the words of a
+	// re-Put article that no longer has them match nothing.
+	late := docs[0]
+	late.Text = "Later: prefixwordnew and оттавськими."
+	if _, err := s.Put(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	queries = append(queries, "prefixwordn*", "оттавським*")
+	check(t, "after re-Put")
+	if h := searchExpanding(t, s, index.Query{Text: "prefixwordn*"}, true); h.Total != 1 {
+		t.Errorf("prefixwordn* found %d articles after the Put, want 1", h.Total)
+	}
+}
+
+func hitIDs(h index.Hits) []string {
+	ids := make([]string, len(h.Docs))
+	for i, d := range h.Docs {
+		ids[i] = d.ID
+	}
+	return ids
+}
+
+// TestDateWindowFollowsMovedArticles checks the rowid bounds of a date
+// window (day_rids) when an article's date changes on a re-Put, in both
+// directions, and when an old article arrives after newer ones.
+func TestDateWindowFollowsMovedArticles(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	all := windowDocs(40)
+	for _, w := range all {
+		if _, err := s.Put(ctx, w.doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(since, until time.Time) int {
+		t.Helper()
+		h, err := s.Search(ctx, index.Query{Text: "report", Since: since, Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Total
+	}
+	far := windowBase.AddDate(1, 0, 0)
+	if n := count(far, far.AddDate(0, 0, 1)); n != 0 {
+		t.Fatalf("%d articles a year ahead before any moved", n)
+	}
+	// Into the future, then back before everything else.
+	moved := all[3].doc
+	moved.Published = far.Add(time.Hour)
+	if _, err := s.Put(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(far, far.AddDate(0, 0, 1)); n != 1 {
+		t.Errorf("moved article: %d in its new day, want 1", n)
+	}
+	moved.Published = windowBase.AddDate(-1, 0, 0)
+	if _, err := s.Put(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(time.Time{}, windowBase); n != 1 {
+		t.Errorf("moved back: %d before the others, want 1", n)
+	}
+	if n := count(far, far.AddDate(0, 0, 1)); n != 0 {
+		t.Errorf("moved back: %d still in the day it left, want 0", n)
+	}
+	// A backfill: the newest rid on the oldest day, and a day before 1970.
+	old := all[5].doc
+	old.ID, old.URL = "backfill", "https://window.example/backfill"
+	old.Published = time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)
+	if _, err := s.Put(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(old.Published, old.Published.Add(time.Hour)); n != 1 {
+		t.Errorf("backfilled article: %d in its hour, want 1", n)
+	}
+	if n := count(time.Time{}, time.Time{}); n != len(all)+1 {
+		t.Errorf("%d articles without a window, want %d", n, len(all)+1)
 	}
 }
