@@ -49,6 +49,9 @@ type Store struct {
 	// stories is FindStory's in-memory index, filled at the first lookup so
 	// that commands which never group stories (search, digest) never pay.
 	stories *storyIndex
+	// search is the in-memory copy searches filter and count with
+	// (memory.go), filled at the first search.
+	search *searchIndex
 	// known is KnownURLs's statement, prepared once on the reader pool
 	// (database/sql keeps it prepared on each connection it runs on).
 	known *sql.Stmt
@@ -154,7 +157,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
 	}
 	log.Debug("index opened", "path", path)
-	return &Store{path: path, log: log, writer: writer, reader: reader, stories: newStoryIndex(),
+	return &Store{path: path, log: log, writer: writer, reader: reader, stories: newStoryIndex(), search: &searchIndex{},
 		known: known, saveState: saveState}, nil
 }
 

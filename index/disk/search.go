@@ -39,7 +39,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Hits, error) {
 	}
 
 	hits := index.Hits{}
-	if err := c.run(ctx, tx, q.Facets, q.Histogram, &hits); err != nil {
+	if err := c.run(ctx, tx, s.search, q.Facets, q.Histogram, &hits); err != nil {
 		return index.Hits{}, fmt.Errorf("disk: search %q: %w", short(q.Text), err)
 	}
 	return hits, nil
@@ -101,13 +101,17 @@ type compiled struct {
 	limit   int
 	cur     cursor
 	fp      uint64 // fingerprint of everything but Limit and Cursor
-	// from and where select the match set (without the cursor) as articles
-	// a, with score the relevance of each row.
-	from, where, score string
-	args               []any
+	// sel selects the candidates, (rid, score) rows with score the
+	// relevance, from which searchIndex keeps those in the date window
+	// (and relevant, when relevantOnly); with its arguments. bound is the
+	// rid column that takes the window's rowid bounds. sel is empty when
+	// every article is a candidate.
+	sel, bound string
+	args       []any
 	// since and until are the date window in Unix nanoseconds, MinInt64
 	// and MaxInt64 when open.
 	since, until int64
+	relevantOnly bool
 	noSnippets   bool
 }
 
@@ -151,37 +155,10 @@ func compileSearch(q index.Query, expand expandFunc) (*compiled, error) {
 	}
 
 	// bm25 costs a scan of every query phrase's whole posting list (its
-	// document frequency), about as much as the search itself; results sorted
-	// by date do not need it. Their Score is 0, as Elasticsearch's _score is
-	// when it sorts by a field.
+	// document frequency) and a few µs a row; results sorted by date do not
+	// need it. Their Score is 0, as Elasticsearch's _score is when it sorts
+	// by a field.
 	ranked := c.sort == index.SortRelevance
-	var conds []string
-	switch {
-	case c.fts != "":
-		c.from = `articles_fts JOIN articles a ON a.rid = articles_fts.rowid`
-		conds = append(conds, `articles_fts MATCH ?`)
-		c.args = append(c.args, c.fts)
-		c.score = `0.0`
-		if ranked {
-			c.score = `-` + bm25
-		}
-	case c.pred != "":
-		c.from = `articles a`
-		if c.rank != "" && ranked {
-			// The predicate decides what matches; this join only ranks.
-			c.from += ` LEFT JOIN (SELECT rowid AS rid, -` + bm25 + ` AS score FROM articles_fts
-				WHERE articles_fts MATCH ?) r ON r.rid = a.rid`
-			c.args = append(c.args, c.rank)
-			c.score = `COALESCE(r.score, 0.0)`
-		} else {
-			c.score = `0.0`
-		}
-		conds = append(conds, "("+c.pred+")")
-		c.args = append(c.args, c.predArgs...)
-	default:
-		c.from = `articles a`
-		c.score = `0.0`
-	}
 	// Filters are FTS terms of the meta column (see schemaV2): each is "any
 	// of these values"; different filters must all hold, but not
 	// necessarily on the same entity (as facets count).
@@ -203,39 +180,59 @@ func compileSearch(q index.Query, expand expandFunc) (*compiled, error) {
 	add(metaTreaty, strs(q.Treaties), true)
 	add(metaSource, q.Sources, false)
 	add(metaLanguage, q.Languages, false)
-	if q.RelevantOnly {
-		// A column test, not the meta token: most stored articles are
-		// relevant, so the token's posting list is the longest of all, and
-		// FTS5 would read it whole twice (intersection and bm25's document
-		// frequency) where the row, joined anyway, answers at once.
-		// metaColumn still writes the token, so every index has one format.
-		conds = append(conds, "a.relevant = 1")
+	filt := strings.Join(filters, " AND ")
+	// The date window and "relevant only" are tested in memory
+	// (searchIndex), not in SQL: the relevant token's posting list is the
+	// longest of all, and the date is not in the FTS index. metaColumn
+	// still writes the relevant token, so every index has one format.
+	c.relevantOnly = q.RelevantOnly
+	score := `0.0`
+	if ranked {
+		score = `-` + bm25
 	}
-	if len(filters) > 0 {
-		filt := strings.Join(filters, " AND ")
-		if c.fts != "" {
+	switch {
+	case c.fts != "":
+		m := c.fts
+		if filt != "" {
 			// One MATCH: FTS5 intersects the posting lists of text and
 			// filters, so rows the filters reject are never read.
-			c.args[0] = "(" + c.fts + ") AND " + filt
+			m = "(" + c.fts + ") AND " + filt
+		}
+		c.sel = `SELECT rowid, ` + score + ` FROM articles_fts WHERE articles_fts MATCH ?`
+		c.args = []any{m}
+		c.bound = `rowid`
+	case c.pred != "":
+		from := `articles a`
+		if c.rank != "" && ranked {
+			// The predicate decides what matches; this join only ranks.
+			from += ` LEFT JOIN (SELECT rowid AS rid, -` + bm25 + ` AS score FROM articles_fts
+				WHERE articles_fts MATCH ?) r ON r.rid = a.rid`
+			c.args = append(c.args, c.rank)
+			score = `COALESCE(r.score, 0.0)`
 		} else {
-			conds = append(conds, inFTS)
+			score = `0.0`
+		}
+		where := "(" + c.pred + ")"
+		c.args = append(c.args, c.predArgs...)
+		if filt != "" {
+			where += ` AND ` + inFTS
 			c.args = append(c.args, filt)
 		}
+		c.sel = `SELECT a.rid, ` + score + ` FROM ` + from + ` WHERE ` + where
+		c.bound = `a.rid`
+	case filt != "":
+		c.sel = `SELECT rowid, 0.0 FROM articles_fts WHERE articles_fts MATCH ?`
+		c.args = []any{filt}
+		c.bound = `rowid`
+	default:
+		// Every article is a candidate: the search reads none from SQL.
 	}
 	c.since, c.until = math.MinInt64, math.MaxInt64
 	if !q.Since.IsZero() {
-		conds = append(conds, "a.sort_date >= ?")
-		c.args = append(c.args, q.Since.UnixNano())
 		c.since = q.Since.UnixNano()
 	}
 	if !q.Until.IsZero() {
-		conds = append(conds, "a.sort_date < ?")
-		c.args = append(c.args, q.Until.UnixNano())
 		c.until = q.Until.UnixNano()
-	}
-	c.where = "1"
-	if len(conds) > 0 {
-		c.where = strings.Join(conds, " AND ")
 	}
 	return c, nil
 }
@@ -262,21 +259,15 @@ type pageRow struct {
 	score     float64
 }
 
-// pageClause returns the ORDER BY of a page over columns rid, sort_date and
-// score, the cursor's condition (with its arguments) and the offset.
-func (c *compiled) pageClause() (order, cond string, args []any, offset int) {
-	cond = "1"
+// offset is how many rows of the match set come before the page: the
+// relevance sort pages by offset, since bm25 scores are floats that change
+// as documents are added and a keyset over them would not be stable either;
+// the date sort pages by keyset (afterCursor).
+func (c *compiled) offset() int {
 	if c.sort == index.SortDate {
-		order = `sort_date DESC, rid DESC`
-		if c.cur.Sort != "" {
-			cond = `(sort_date < ? OR (sort_date = ? AND rid < ?))`
-			args = []any{c.cur.Date, c.cur.Date, c.cur.RID}
-		}
-		return order, cond, args, 0
+		return 0
 	}
-	// Offset paging: bm25 scores are floats that change as documents are
-	// added, so a keyset over them would not be stable either.
-	return `score DESC, sort_date DESC, rid DESC`, cond, nil, c.cur.Offset
+	return c.cur.Offset
 }
 
 // windowRIDs returns rowid bounds that hold every article of the date
@@ -305,75 +296,68 @@ func (c *compiled) windowRIDs(ctx context.Context, tx *sql.Tx) (lo, hi int64, ok
 	return l.Int64, h.Int64, true, nil
 }
 
-// run fills Total, the facets when asked, and the page. The match set is
-// read once, in one statement, and counted as it streams (aggregator); only
-// then are the page's documents read, so the scan never carries article
-// texts.
-func (c *compiled) run(ctx context.Context, tx *sql.Tx, facets, histogram bool, hits *index.Hits) error {
-	if c.fts != "" {
-		lo, hi, ok, err := c.windowRIDs(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if ok {
+// run fills Total, the facets when asked, and the page: SQL selects the
+// candidates (rid and score only), searchIndex filters and counts them, and
+// only the page's documents are read.
+func (c *compiled) run(ctx context.Context, tx *sql.Tx, x *searchIndex, facets, histogram bool, hits *index.Hits) error {
+	snap, err := x.catchUp(ctx, tx)
+	if err != nil {
+		return err
+	}
+	lo, hi, bounded, err := c.windowRIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if !bounded {
+		lo, hi = math.MinInt64, math.MaxInt64
+	}
+	all := c.sel == ""
+	var cands []candidate
+	if all {
+		// The copy holds no rid past maxMemoryRID.
+		cands, err = selectCandidates(ctx, tx, `SELECT rid, 0.0 FROM articles WHERE rid >= ? AND rid BETWEEN ? AND ?`,
+			maxMemoryRID, lo, hi)
+	} else {
+		q, args := c.sel, c.args
+		if bounded {
 			// FTS5 takes rowid bounds into its scan: posting lists are
 			// read from lo, and no further than hi.
-			c.where += ` AND articles_fts.rowid BETWEEN ? AND ?`
-			c.args = append(slices.Clip(c.args), lo, hi)
+			q += ` AND ` + c.bound + ` BETWEEN ? AND ?`
+			args = append(slices.Clip(args), lo, hi)
 		}
+		cands, err = selectCandidates(ctx, tx, q, args...)
 	}
-	order, cond, condArgs, offset := c.pageClause()
-	g := aggregator{c: c, page: pageHeap{c: c}}
-	if c.hasText {
-		g.keep = offset + c.limit + 1
+	if err != nil {
+		return err
 	}
-	if facets {
-		g.facets = map[int64]*cell{}
+	offset := c.offset()
+	g := newAggregator(c, facets, histogram, offset+c.limit+1)
+	late := x.collect(c, snap, cands, all, lo, hi, g)
+	if all {
+		late = append(late, cands...)
 	}
-	if histogram {
-		g.days = map[dayKey]*cell{}
+	if err := collectLate(ctx, tx, c, late, g); err != nil {
+		return err
 	}
-	wide := facets || histogram
-	var page []pageRow
-	if c.hasText || wide {
-		rows, err := tx.QueryContext(ctx, `SELECT `+aggColumns(c.score, wide)+` FROM `+c.from+` WHERE `+c.where, c.args...)
-		if err != nil {
-			return err
+	page := g.result(hits)
+	return c.fill(ctx, tx, page[min(offset, len(page)):], offset, hits)
+}
+
+func selectCandidates(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]candidate, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var cd candidate
+		if err := rows.Scan(&cd.rid, &cd.score); err != nil {
+			return nil, err
 		}
-		var r aggRow
-		for rows.Next() {
-			if err := g.scan(rows, &r, wide); err != nil {
-				rows.Close()
-				return err
-			}
-			g.add(&r)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return err
-		}
-		page = g.result(hits)
-	} else {
-		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+c.from+` WHERE `+c.where, c.args...).Scan(&hits.Total)
-		if err != nil {
-			return err
-		}
+		out = append(out, cd)
 	}
-	if !c.hasText {
-		// Without text the date index yields the page without visiting the
-		// whole match set.
-		q := `SELECT rid, sort_date, score FROM (SELECT a.rid AS rid, a.sort_date AS sort_date, 0.0 AS score
-			FROM ` + c.from + ` WHERE ` + c.where + `) WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-		args := append(append(append([]any(nil), c.args...), condArgs...), c.limit+1, offset)
-		var err error
-		if page, err = selectPage(ctx, tx, q, args); err != nil {
-			return err
-		}
-	} else {
-		page = page[min(offset, len(page)):]
-	}
-	return c.fill(ctx, tx, page, offset, hits)
+	return out, rows.Err()
 }
 
 // afterCursor reports whether r may be on the page the cursor asks for:
@@ -386,35 +370,15 @@ func (c *compiled) afterCursor(r pageRow) bool {
 	return r.date < c.cur.Date || (r.date == c.cur.Date && r.rid < c.cur.RID)
 }
 
-// addFacets counts n matches of one combination of facet values (value, as
-// facetSQL makes it). Empty values (no language, no entities) are not
-// facet values.
-func addFacets(counts map[string]map[string]int, value string, n int) {
-	for _, name := range facetOrder {
-		var part string
-		part, value, _ = strings.Cut(value, histSep)
-		if name == index.FacetSource || name == index.FacetLanguage {
-			if part != "" {
-				counts[name][part] += n
-			}
-			continue
-		}
-		for _, v := range splitList(part) {
-			counts[name][v] += n
-		}
-	}
-}
-
-// addDay counts n matches of one combination of topics and countries (value,
-// as histogramSQL makes it) on the day with number day since 1970-01-01.
-func addDay(days map[int64]*index.DayCount, day int64, value string, n int) {
+// addDay counts n matches with the given topics and countries (list
+// columns) on the day with number day since 1970-01-01.
+func addDay(days map[int64]*index.DayCount, day int64, topics, countries string, n int) {
 	dc := days[day]
 	if dc == nil {
 		dc = &index.DayCount{Day: time.Unix(day*86400, 0).UTC()}
 		days[day] = dc
 	}
 	dc.Count += n
-	topics, countries, _ := strings.Cut(value, histSep)
 	for _, t := range splitList(topics) {
 		if dc.Topics == nil {
 			dc.Topics = map[string]int{}
@@ -439,7 +403,8 @@ func sortDays(days map[int64]*index.DayCount) []index.DayCount {
 	return out
 }
 
-// comparePage orders page rows as pageClause's ORDER BY does.
+// comparePage orders page rows: by score under the relevance sort, then
+// newest first, then by rid.
 func (c *compiled) comparePage(a, b pageRow) int {
 	if c.sort != index.SortDate {
 		if r := cmp.Compare(b.score, a.score); r != 0 {
@@ -450,23 +415,6 @@ func (c *compiled) comparePage(a, b pageRow) int {
 		return r
 	}
 	return cmp.Compare(b.rid, a.rid)
-}
-
-func selectPage(ctx context.Context, tx *sql.Tx, q string, args []any) ([]pageRow, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var page []pageRow
-	for rows.Next() {
-		var r pageRow
-		if err := rows.Scan(&r.rid, &r.date, &r.score); err != nil {
-			return nil, err
-		}
-		page = append(page, r)
-	}
-	return page, rows.Err()
 }
 
 // sortFacet orders by count, largest first, then by value for a stable page.

@@ -233,7 +233,7 @@ func searchExpanding(t *testing.T, s *Store, q index.Query, expand bool) index.H
 		t.Fatalf("%q: %v", q.Text, err)
 	}
 	var h index.Hits
-	if err := c.run(ctx, tx, q.Facets, q.Histogram, &h); err != nil {
+	if err := c.run(ctx, tx, s.search, q.Facets, q.Histogram, &h); err != nil {
 		t.Fatalf("%q: %v", q.Text, err)
 	}
 	return h

@@ -443,6 +443,8 @@ func TestMigrateV2FillsStoryKeys(t *testing.T) {
 		`DROP TRIGGER articles_story_insert`, `DROP TRIGGER articles_story_update`, `DROP TRIGGER articles_story_delete`,
 		`DROP TABLE story_keys`,
 		`DROP TABLE fts_terms`, `DROP TRIGGER articles_day_insert`, `DROP TRIGGER articles_day_update`, `DROP TABLE day_rids`,
+		`DROP TRIGGER articles_search_insert`, `DROP TRIGGER articles_search_update`, `DROP TRIGGER articles_search_delete`,
+		`DROP TABLE search_seq`,
 		`CREATE INDEX articles_band0 ON articles(band0) WHERE simhash != 0`,
 		`CREATE INDEX articles_band1 ON articles(band1) WHERE simhash != 0`,
 		`CREATE INDEX articles_band2 ON articles(band2) WHERE simhash != 0`,
