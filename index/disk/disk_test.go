@@ -20,6 +20,18 @@ import (
 )
 
 // openTemp opens a store in a fresh directory, closed when the test ends.
+// openDir opens a Store on dir, closed when the test ends; tests open
+// several on one directory, as several processes would.
+func openDir(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func openTemp(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), Options{Dir: t.TempDir()})

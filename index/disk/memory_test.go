@@ -95,14 +95,7 @@ func changeWindowDocs(t *testing.T, w *Store, all []windowDoc) {
 func TestSearchIndexFollowsOtherStores(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *Store {
-		s, err := Open(ctx, Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := func() *Store { return openDir(t, dir) }
 	w, r := open(), open()
 	all := windowDocs(30)
 	for _, wd := range all {

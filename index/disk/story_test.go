@@ -167,14 +167,7 @@ func bruteStory(docs []storyRef, h uint64, maxBits int, since time.Time) (string
 func TestFindStoryMatchesBruteForce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *Store {
-		s, err := Open(ctx, Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := func() *Store { return openDir(t, dir) }
 	writer, other := open(), open()
 	// The writer's lookups walk the band chains however few the documents;
 	// the other's scan while that is cheaper. Both must agree with a scan.
