@@ -102,6 +102,21 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 		IdleTimeout:       2 * time.Minute,
 	}
 	eg.Go(func() error { return a.monitor.Run(gctx) })
+	if w, ok := a.store.(interface{ WarmSearch(context.Context) error }); ok {
+		// Searches work before it is done, only slower; a failure is
+		// logged, and the first search retries.
+		eg.Go(func() error {
+			start := time.Now()
+			if err := w.WarmSearch(gctx); err != nil {
+				if gctx.Err() == nil {
+					a.log.Warn("loading the search index into memory failed", "err", err)
+				}
+				return nil
+			}
+			a.log.Debug("search index loaded into memory", "took", time.Since(start))
+			return nil
+		})
+	}
 	eg.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("web server: %w", err)

@@ -180,6 +180,21 @@ func (x *searchIndex) catchUp(ctx context.Context, tx *sql.Tx) (snap int64, err 
 	return snap, nil
 }
 
+// WarmSearch loads the in-memory copy searches use, so that the first search
+// after start does not pay for it (about 0.2 s per 100,000 articles). A
+// server calls it in the background when it starts; searches work without.
+func (s *Store) WarmSearch(ctx context.Context) error {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("disk: warm search: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := s.search.catchUp(ctx, tx); err != nil {
+		return fmt.Errorf("disk: warm search: %w", err)
+	}
+	return nil
+}
+
 // candidate is a row SQL selected: an article and its relevance.
 type candidate struct {
 	rid   int64

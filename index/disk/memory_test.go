@@ -210,3 +210,30 @@ func TestSearchIndexHugeRID(t *testing.T) {
 		t.Fatalf("a later article got rid %d (%v), want one past %d", rid, err, huge)
 	}
 }
+
+// TestWarmSearch checks that WarmSearch loads the whole copy, so that the
+// next search applies nothing.
+func TestWarmSearch(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	w := openDir(t, dir)
+	for _, wd := range windowDocs(20) {
+		if _, err := w.Put(ctx, wd.doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openDir(t, dir)
+	if err := s.WarmSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var maxSeq int64
+	if err := s.reader.QueryRowContext(ctx, `SELECT max(seq) FROM search_seq`).Scan(&maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	s.search.mu.RLock()
+	got := s.search.seq
+	s.search.mu.RUnlock()
+	if got != maxSeq || maxSeq == 0 {
+		t.Errorf("after WarmSearch the copy is at stamp %d, the index at %d", got, maxSeq)
+	}
+}
