@@ -22,7 +22,9 @@ const listSep = "\x1f"
 type valueLists struct {
 	topics, countries, actions, treaties string
 	// facetKey and histKey identify the combination of facet values and of
-	// histogram values; see schemaV2.
+	// histogram values; see schemaV2. Searches grouped by them until schema
+	// 5 moved counting into memory; they are still written, so that the
+	// columns stay true for anyone querying the file.
 	facetKey, histKey int64
 }
 
