@@ -117,3 +117,47 @@ func TestPushAndHub(t *testing.T) {
 		t.Errorf("push for an unknown source: %v", err)
 	}
 }
+
+// A store without PutAndRecord gets the events first: when the article write
+// then fails (or the process dies), the event and its alert are kept, and
+// the next cycle, which brings the articles again, finds the event known and
+// enqueues nothing more.
+func TestTwoStepWriteKeepsEventsWhenPutFails(t *testing.T) {
+	st := &outboxStore{memStore: newMemStore()}
+	st.putErr = errors.New("cluster unavailable")
+	c := &fakeCollector{results: map[string]ingest.Result{"a": {Items: 1, Articles: []news.Article{
+		article("1", "Lithuania deposits withdraw instrument"),
+	}}}}
+	mon, err := New(Options{Sources: sources("a"), Collector: c, Classifier: keywordClassifier{}, Store: st,
+		Alerts: alertOnWithdrawal{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := mon.RunOnce(t.Context(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0].ErrClass != "index" || len(st.docs) != 0 {
+		t.Fatalf("first cycle: %+v, %d docs stored; want an index failure and none", outs[0], len(st.docs))
+	}
+	if _, ok := st.events["LT/withdraw_notify/ottawa"]; !ok || len(st.msgs) != 1 {
+		t.Fatalf("after the failed write: events %v, outbox %v; want the event and its alert", st.events, st.msgs)
+	}
+	if len(outs[0].NewEvents) != 1 {
+		t.Errorf("first cycle reported %d new events, want 1", len(outs[0].NewEvents))
+	}
+
+	st.mu.Lock()
+	st.putErr = nil
+	st.mu.Unlock()
+	outs, err = mon.RunOnce(t.Context(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0].Err != nil || len(st.docs) != 1 || len(outs[0].NewEvents) != 0 {
+		t.Errorf("second cycle: %+v, %d docs; want the article stored and no new event", outs[0], len(st.docs))
+	}
+	if len(st.msgs) != 1 {
+		t.Errorf("outbox after the retry = %v, want still one alert", st.msgs)
+	}
+}

@@ -135,12 +135,31 @@ func (mon *Monitor) store(ctx context.Context, src news.Source, articles []news.
 	if w, ok := mon.opts.Store.(AtomicWriter); ok {
 		return mon.storeAtomic(ctx, w, src, docs, out)
 	}
+	// Without one transaction, the events go first: a crash or a failed
+	// write between the two steps then leaves events (and their alerts,
+	// enqueued with them) whose articles are not stored, and the next
+	// cycle collects those articles again, their URLs being unknown, and
+	// finds the events known. The other order would leave articles whose
+	// URLs are known, never collected again, and their events lost. The
+	// price: an article the index then rejects (Failed) has its events
+	// recorded, and a replay counts its article twice in Event.Articles.
+	for _, d := range docs {
+		if err := mon.events(ctx, d, out); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
 	res, err := mon.opts.Store.Put(ctx, docs...)
 	mon.m.indexLatency.Observe(time.Since(t0).Seconds())
 	if err != nil {
 		return &indexError{fmt.Errorf("index %d articles: %w", len(docs), err)}
 	}
+	mon.indexed(src, docs, res, out)
+	return nil
+}
+
+// indexed counts what Put stored and logs what it rejected.
+func (mon *Monitor) indexed(src news.Source, docs []news.Document, res index.PutResult, out *Outcome) {
 	out.Indexed = res.Indexed
 	mon.m.indexed.Add(float64(res.Indexed))
 	for id, ferr := range res.Failed {
@@ -153,11 +172,7 @@ func (mon *Monitor) store(ctx context.Context, src news.Source, articles []news.
 		for _, t := range d.Classification.Topics {
 			mon.m.byTopic.WithLabelValues(t.Topic).Inc()
 		}
-		if err := mon.events(ctx, d, out); err != nil {
-			return err
-		}
 	}
-	return nil
 }
 
 // storeAtomic writes docs, their events and the alerts of the new ones in
@@ -183,19 +198,7 @@ func (mon *Monitor) storeAtomic(ctx context.Context, w AtomicWriter, src news.So
 	if err != nil {
 		return &indexError{fmt.Errorf("index %d articles and %d events: %w", len(docs), len(evs), err)}
 	}
-	out.Indexed = res.Indexed
-	mon.m.indexed.Add(float64(res.Indexed))
-	for id, ferr := range res.Failed {
-		mon.log.Error("article rejected by index", "source", src.ID, "article_id", id, "error", ferr)
-	}
-	for _, d := range docs {
-		if _, failed := res.Failed[d.ID]; failed {
-			continue
-		}
-		for _, t := range d.Classification.Topics {
-			mon.m.byTopic.WithLabelValues(t.Topic).Inc()
-		}
-	}
+	mon.indexed(src, docs, res, out)
 	for i, ev := range evs {
 		if _, failed := res.Failed[docs[of[i]].ID]; failed {
 			continue

@@ -52,7 +52,8 @@ type Store interface {
 // which events were new (index/disk). With it, a crash or a failed write
 // between the two steps cannot leave articles indexed without their events:
 // their URLs would then be known, never collected again, and the events and
-// their alerts lost. Stores without it get the two steps in turn.
+// their alerts lost. Stores without it get the two steps in turn, events
+// first (see store).
 type AtomicWriter interface {
 	PutAndRecord(ctx context.Context, docs []news.Document, events []news.Event, msgs [][]news.Message) (index.PutResult, []bool, error)
 }
