@@ -69,7 +69,7 @@ func ftsColumn(s string, buf []textnorm.Token) (string, []textnorm.Token) {
 
 // ftsWriter makes the FTS columns of articles one after another, reusing its
 // buffers, and collects the distinct words of the columns since reset for
-// fts_terms.
+// fts_terms (putAll writes them once per batch).
 type ftsWriter struct {
 	toks  []textnorm.Token
 	terms map[string]struct{}
@@ -97,6 +97,9 @@ func (w *ftsWriter) column(s string) string {
 
 // termsJSON lists the words noted since reset as a JSON array.
 func (w *ftsWriter) termsJSON() (string, error) {
+	if w.list == nil {
+		w.list = make([]string, 0, len(w.terms)) // "[]" when empty, not "null"
+	}
 	w.list = w.list[:0]
 	for t := range w.terms {
 		w.list = append(w.list, t)

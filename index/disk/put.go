@@ -63,7 +63,7 @@ func preparePut(ctx context.Context, tx *sql.Tx) (*putStmts, error) {
 		{&p.entity, `INSERT INTO article_entities (article_rid, country, action, treaty, evidence) VALUES (?, ?, ?, ?, ?)`},
 		{&p.delFTS, `DELETE FROM articles_fts WHERE rowid = ?`},
 		{&p.fts, `INSERT INTO articles_fts (rowid, title, text, meta) VALUES (?, ?, ?, ?)`},
-		// One statement per article whatever its number of words.
+		// One statement per batch whatever its number of words.
 		{&p.terms, `INSERT OR IGNORE INTO fts_terms (term) SELECT value FROM json_each(?)`},
 	} {
 		st, err := tx.PrepareContext(ctx, s.sql)
@@ -175,6 +175,7 @@ func putAll(ctx context.Context, tx *sql.Tx, docs []news.Document, rows []row, o
 	}
 	n := 0
 	var w ftsWriter
+	w.reset()
 	for i, d := range docs {
 		if !ok[i] {
 			continue
@@ -183,6 +184,15 @@ func putAll(ctx context.Context, tx *sql.Tx, docs []news.Document, rows []row, o
 			return n, fmt.Errorf("put %s: %w", d.ID, markFull(err))
 		}
 		n++
+	}
+	// The words of the whole batch at once: a feed's articles share most
+	// of theirs, and each word costs a probe of fts_terms.
+	terms, err := w.termsJSON()
+	if err != nil {
+		return n, err
+	}
+	if _, err := st.terms.ExecContext(ctx, terms); err != nil {
+		return n, fmt.Errorf("put: words: %w", markFull(err))
 	}
 	return n, nil
 }
@@ -222,17 +232,9 @@ func putOne(ctx context.Context, st *putStmts, d news.Document, r row, w *ftsWri
 	if _, err := st.delFTS.ExecContext(ctx, rid); err != nil {
 		return err
 	}
-	w.reset()
 	title := w.column(d.Title)
 	body := w.column(searchText(d.Summary, d.Text))
-	if _, err := st.fts.ExecContext(ctx, rid, title, body, metaColumn(d)); err != nil {
-		return err
-	}
-	terms, err := w.termsJSON()
-	if err != nil {
-		return err
-	}
-	_, err = st.terms.ExecContext(ctx, terms)
+	_, err = st.fts.ExecContext(ctx, rid, title, body, metaColumn(d))
 	return err
 }
 

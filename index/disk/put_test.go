@@ -80,3 +80,18 @@ func TestKnownURLsUsesIndexes(t *testing.T) {
 		t.Errorf("plan scans article_bodies:\n%s", all)
 	}
 }
+
+// TestPutWithoutWords stores articles with no words at all: the batch's word
+// list is empty, and nothing is added to fts_terms.
+func TestPutWithoutWords(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	d := news.Document{Article: news.Article{ID: "empty", URL: "https://example.org/empty", Title: "—", Text: "…"}}
+	if res, err := s.Put(ctx, d); err != nil || res.Indexed != 1 {
+		t.Fatalf("Put = %+v, %v", res, err)
+	}
+	var n int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM fts_terms`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("fts_terms has %d rows (%v), want 0", n, err)
+	}
+}
