@@ -93,6 +93,12 @@ func FuzzSearch(f *testing.F) {
 				t.Fatalf("Search(%q) since %s by %s: Total %d, %v; want %v", text, since, sort, w.Total, got, want)
 			}
 		}
+		// Prefix words expanded through fts_terms find what FTS5's own
+		// prefix search finds.
+		q := index.Query{Text: text, Sort: index.SortDate, Limit: maxLimit}
+		if ex, fts := searchExpanding(t, s, q, true), searchExpanding(t, s, q, false); !slices.Equal(hitIDs(ex), hitIDs(fts)) {
+			t.Fatalf("Search(%q): expanded prefixes find %v, FTS5 prefix search %v", text, hitIDs(ex), hitIDs(fts))
+		}
 	})
 }
 
