@@ -195,29 +195,33 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
-// BenchmarkPutNew stores new articles in batches of 20, as the monitor
-// stores a feed's new items: every article gets a new rid, and its words,
+// BenchmarkPutNew stores new articles as the monitor stores a feed's new
+// items: one at a time (a steady cycle: one new item per changed feed) and
+// 20 at a time (a first fetch). Every article gets a new rid, and its words,
 // day and change stamp rows.
 func BenchmarkPutNew(b *testing.B) {
-	s := openTemp(b)
-	ctx := context.Background()
 	docs := benchDocs(4000)
-	const batch = 20
-	i := 0
-	for b.Loop() {
-		chunk := make([]news.Document, batch)
-		for j := range chunk {
-			d := docs[(i+j)%len(docs)]
-			d.URL = fmt.Sprintf("https://bench.example/new/%d", i+j)
-			d.ID, d.CanonicalURL = news.ArticleID(d.URL), d.URL
-			chunk[j] = d
-		}
-		i += batch
-		if _, err := s.Put(ctx, chunk...); err != nil {
-			b.Fatal(err)
-		}
+	for _, batch := range []int{1, 20} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := openTemp(b)
+			ctx := context.Background()
+			i := 0
+			for b.Loop() {
+				chunk := make([]news.Document, batch)
+				for j := range chunk {
+					d := docs[(i+j)%len(docs)]
+					d.URL = fmt.Sprintf("https://bench.example/new/%d", i+j)
+					d.ID, d.CanonicalURL = news.ArticleID(d.URL), d.URL
+					chunk[j] = d
+				}
+				i += batch
+				if _, err := s.Put(ctx, chunk...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/doc")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/doc")
 }
 
 // storyBenchStore opens an index of n small documents with random SimHashes

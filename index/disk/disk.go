@@ -57,6 +57,8 @@ type Store struct {
 	known *sql.Stmt
 	// saveState is SaveSourceState's statement on the writer.
 	saveState *sql.Stmt
+	// put are Put's statements on the writer.
+	put *putStmts
 	// group batches concurrent writers' transactions (group.go).
 	group groupCommit
 }
@@ -156,9 +158,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		reader.Close()
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
 	}
+	put, err := preparePut(ctx, writer)
+	if err != nil {
+		saveState.Close()
+		known.Close()
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("disk: open %s: %w", path, err)
+	}
 	log.Debug("index opened", "path", path)
 	return &Store{path: path, log: log, writer: writer, reader: reader, stories: newStoryIndex(), search: &searchIndex{},
-		known: known, saveState: saveState}, nil
+		known: known, saveState: saveState, put: put}, nil
 }
 
 // Close closes the database. Committed writes are already durable; closing the
@@ -169,7 +179,7 @@ func (s *Store) Close() error {
 	if _, err := s.writer.Exec("PRAGMA optimize"); err != nil {
 		s.log.Warn("index optimize failed", "err", err)
 	}
-	return errors.Join(s.known.Close(), s.saveState.Close(), s.reader.Close(), s.writer.Close())
+	return errors.Join(s.known.Close(), s.saveState.Close(), s.put.Close(), s.reader.Close(), s.writer.Close())
 }
 
 // Stats describes what the index holds.

@@ -111,7 +111,7 @@ func (s *Store) PutAndRecord(ctx context.Context, docs []news.Document, events [
 	// one transaction (groupDo): a commit per source was a fifth of a poll
 	// cycle.
 	err := s.groupDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		indexed, err := putAll(ctx, tx, docs, rows, ok)
+		indexed, err := s.putAll(ctx, tx, docs, rows, ok)
 		if err != nil {
 			return err
 		}
