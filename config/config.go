@@ -82,10 +82,17 @@ func (f Fetch) UserAgentHeader() string {
 
 // Index chooses and configures the search backend.
 type Index struct {
-	Backend       string // BackendEmbedded (default) or BackendElasticsearch
-	Dir           string // embedded backend's directory; default ./data
+	Backend string // BackendEmbedded (default) or BackendElasticsearch
+	Dir     string // embedded backend's directory; default ./data
+	// Optimize is when `run` merges the embedded index's full-text
+	// segments (a cron spec, default DefaultOptimize; OptimizeOff never):
+	// searches read every segment, and weeks of small writes leave many.
+	Optimize      string
 	Elasticsearch Elasticsearch
 }
+
+// OptimizeOff turns the scheduled optimize of the embedded index off.
+const OptimizeOff = "off"
 
 // Index backends.
 const (

@@ -62,6 +62,9 @@ var expectedErrors = []struct {
 	{"bad_index_prefix.bad.yaml", []string{
 		"bad_index_prefix.bad.yaml:3:19: index_prefix: \"MineWatch\" is not a valid Elasticsearch index name prefix (lowercase letters, digits, '.', '_', '-')",
 	}},
+	{"bad_optimize.bad.yaml", []string{
+		"bad_optimize.bad.yaml:3:13: optimize: bad cron spec \"every night\": expected exactly 5 fields, found 2: [every night] (e.g. \"30 3 * * *\" for 03:30 every night, or \"off\")",
+	}},
 	{"bad_language.bad.yaml", []string{
 		"bad_language.bad.yaml:4:15: language: \"est\" is not an ISO 639-1 code (two letters, e.g. en, pl, uk)",
 	}},
@@ -490,7 +493,7 @@ func TestEmptyFileGetsDefaults(t *testing.T) {
 			t.Fatalf("Parse(%q): %v", text, err)
 		}
 		d := Default()
-		if !equalJSONish(c.Fetch, d.Fetch) || c.Index.Backend != d.Index.Backend || c.Index.Dir != d.Index.Dir ||
+		if !equalJSONish(c.Fetch, d.Fetch) || c.Index.Backend != d.Index.Backend || c.Index.Dir != d.Index.Dir || c.Index.Optimize != d.Index.Optimize ||
 			c.Index.Elasticsearch.IndexPrefix != d.Index.Elasticsearch.IndexPrefix || !reflect.DeepEqual(c.Web, d.Web) || c.Mail != d.Mail {
 			t.Errorf("Parse(%q) settings differ from the embedded default:\n got %+v %+v %+v %+v\nwant %+v %+v %+v %+v",
 				text, c.Fetch, c.Index, c.Web, c.Mail, d.Fetch, d.Index, d.Web, d.Mail)
@@ -707,6 +710,23 @@ func TestPositionString(t *testing.T) {
 	for _, tc := range tests {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("%#v.String() = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestIndexOptimize(t *testing.T) {
+	for text, want := range map[string]string{
+		"":                                  DefaultOptimize,
+		"index:\n  optimize: off\n":         OptimizeOff,
+		"index:\n  optimize: '@daily'\n":    "@daily",
+		"index:\n  optimize: '0 2 * * 0'\n": "0 2 * * 0",
+	} {
+		c, err := Parse("x.yaml", []byte(text))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", text, err)
+		}
+		if c.Index.Optimize != want {
+			t.Errorf("Parse(%q): optimize %q, want %q", text, c.Index.Optimize, want)
 		}
 	}
 }

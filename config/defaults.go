@@ -18,6 +18,7 @@ const (
 	DefaultPerHostConcurrency = 1
 	DefaultRetries            = 2
 	DefaultIndexDir           = "./data"
+	DefaultOptimize           = "30 3 * * *" // 03:30 every night, server time
 	DefaultIndexPrefix        = "minewatch"
 	DefaultListen             = "127.0.0.1:8080"
 	DefaultSessionTTL         = 12 * time.Hour
@@ -55,6 +56,7 @@ func applyDefaults(c *Config) {
 
 	setStr(&c.Index.Backend, BackendEmbedded)
 	setStr(&c.Index.Dir, DefaultIndexDir)
+	setStr(&c.Index.Optimize, DefaultOptimize)
 	setStr(&c.Index.Elasticsearch.IndexPrefix, DefaultIndexPrefix)
 
 	setStr(&c.Web.Listen, DefaultListen)

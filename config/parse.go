@@ -103,6 +103,7 @@ func (d *decoder) index(n *yaml.Node, ix *Index) {
 	seen := d.mapping("index", n, []field{
 		{key: "backend", set: d.str("backend", &ix.Backend, d.oneOf("backend", "index backend", BackendEmbedded, BackendElasticsearch))},
 		{key: "dir", set: d.str("dir", &ix.Dir, nil)},
+		{key: "optimize", set: d.str("optimize", &ix.Optimize, d.checkOptimize)},
 		{key: "elasticsearch", set: func(n *yaml.Node) { d.elasticsearch(n, &ix.Elasticsearch) }},
 	})
 	if ix.Backend == BackendElasticsearch && len(ix.Elasticsearch.URLs) == 0 {

@@ -210,6 +210,15 @@ func (d *decoder) checkSchedule(n *yaml.Node, v string) {
 	}
 }
 
+func (d *decoder) checkOptimize(n *yaml.Node, v string) {
+	if v == OptimizeOff {
+		return
+	}
+	if _, err := cron.ParseStandard(v); err != nil {
+		d.errorf(n, "optimize: bad cron spec %q: %v (e.g. \"30 3 * * *\" for 03:30 every night, or %q)", v, err, OptimizeOff)
+	}
+}
+
 // checkSelector catches selectors that are plainly not CSS. Full CSS
 // validation belongs to ingest, which compiles them with cascadia.
 // checkSendAt takes standard cron specs only: a digest is a time of day in

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/minewatch/minewatch/config"
 	"github.com/minewatch/minewatch/monitor"
 )
 
@@ -117,6 +119,14 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 			return nil
 		})
 	}
+	if o, ok := a.store.(interface{ Optimize(context.Context) error }); ok && a.cfg.Index.Optimize != config.OptimizeOff {
+		sched, err := cron.ParseStandard(a.cfg.Index.Optimize)
+		if err != nil { // config validated it; a spec from code may not be
+			ln.Close()
+			return usageError{fmt.Errorf("index optimize schedule %q: %w", a.cfg.Index.Optimize, err)}
+		}
+		eg.Go(func() error { return optimizeLoop(gctx, sched, o.Optimize, a.log) })
+	}
 	eg.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("web server: %w", err)
@@ -146,6 +156,32 @@ func serve(ctx context.Context, a *app, listen string, extra func(ctx context.Co
 	a.log.Info("minewatch is running", "url", "http://"+ln.Addr().String()+"/", "index", a.cfg.Index.Dir,
 		"logins", auth != nil)
 	return eg.Wait()
+}
+
+// optimizeLoop merges the embedded index's full-text segments at each time
+// of sched until ctx ends. Searches read every segment, and weeks of small
+// writes leave many: on 100,000 articles a relevance search took 58 ms of
+// CPU unmerged against 32 merged. A failure is logged and the next time
+// tries again; searches work throughout, only slower.
+func optimizeLoop(ctx context.Context, sched cron.Schedule, optimize func(context.Context) error, log *slog.Logger) error {
+	for {
+		t := time.NewTimer(time.Until(sched.Next(time.Now())))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		start := time.Now()
+		if err := optimize(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("index optimize failed; trying again at the next scheduled time", "err", err)
+			continue
+		}
+		log.Info("index optimized", "took", time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // renewLoop renews WebSub leases every interval until ctx ends; a failed
