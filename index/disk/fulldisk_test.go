@@ -113,11 +113,7 @@ func integrityOK(t *testing.T, dir string) {
 func TestFullDisk(t *testing.T) {
 	dir := mountTmpfs(t, "2m")
 	ctx := t.Context()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openDir(t, dir) // closed before the unmount: cleanups run last first
 
 	var stored []news.Document
 	var fullErr error
@@ -311,11 +307,7 @@ func (fullAlerter) MessagesFor(ev news.Event, _ news.Document) []news.Message {
 func TestFullDiskMonitor(t *testing.T) {
 	dir := mountTmpfs(t, "2m")
 	ctx := t.Context()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openDir(t, dir) // closed before the unmount: cleanups run last first
 	col := &fullCollector{step: 60}
 	mon, err := monitor.New(monitor.Options{
 		Sources:    []news.Source{{ID: "full", Name: "Full", Kind: news.KindFeed, URL: "https://full.example/feed", Schedule: "@every 1h"}},
