@@ -87,7 +87,7 @@ func (w *ftsWriter) reset() {
 func (w *ftsWriter) column(s string) string {
 	var col string
 	col, w.toks = ftsColumn(s, w.toks)
-	for _, t := range strings.Split(col, " ") {
+	for t := range strings.SplitSeq(col, " ") { // no slice of the words
 		if t != "" && t != emptyToken {
 			w.terms[t] = struct{}{}
 		}
